@@ -1,0 +1,385 @@
+/**
+ * Uploads walked files to a blob container with `@azure/storage-blob`, as the Azure ML SDK does
+ * for code assets: through the container SAS that `startPendingUpload` returns, or with a
+ * datastore credential (account key from `listSecrets`, or a token credential).
+ *
+ * One bounded pool of requests covers the whole upload: a small file is one request; a file above
+ * `singleShotLimitInBytes` is one request per block plus the commit, so `concurrency` bounds what
+ * is in flight, whatever the mix of sizes. Files are streamed from disk, never held in memory.
+ * The storage client retries transient faults itself (its exponential policy); we only set how
+ * many tries and how long one try may take.
+ */
+import { createReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import { rootCertificates } from "node:tls";
+import type { TokenCredential } from "@azure/identity";
+import type { StorageSharedKeyCredential } from "@azure/storage-blob";
+import { BlobUploadError } from "./errors";
+import { sortBlobNames } from "./plan";
+import type { WalkedFile } from "./walk";
+
+/** Where blobs go. Blob names are `prefix + relativePath`. */
+export type UploadTarget =
+  | {
+      /** A container URL with a SAS query, e.g. from `startPendingUpload`. */
+      readonly containerSasUrl: string;
+      /** Prepended to each relative path, e.g. `"src/"` or `"LocalUpload/<md5>/src/"`. */
+      readonly prefix: string;
+    }
+  | {
+      /** A container URL without a SAS, e.g. a datastore's container. */
+      readonly containerUrl: string;
+      /** An account key credential (from the datastore's `listSecrets`) or a token credential. */
+      readonly credential: StorageSharedKeyCredential | TokenCredential;
+      readonly prefix: string;
+    };
+
+/** Progress of a whole upload. */
+export interface UploadProgress {
+  readonly loadedBytes: number;
+  readonly totalBytes: number;
+  readonly completedBlobCount: number;
+  readonly blobCount: number;
+}
+
+/** Retry settings passed to the storage client's own retry policy. */
+export interface UploadRetryOptions {
+  /** Attempts per request, the first included. @default 4 */
+  readonly maxTries?: number;
+  /**
+   * Time one attempt may take. It must cover sending the largest request (a single-shot file or a
+   * block) on a slow link. @default 600000 (10 minutes)
+   */
+  readonly tryTimeoutInMs?: number;
+  /** First delay between attempts; the storage client's default applies when unset. */
+  readonly retryDelayInMs?: number;
+  /** Largest delay between attempts; the storage client's default applies when unset. */
+  readonly maxRetryDelayInMs?: number;
+}
+
+/** Options of {@link uploadFiles}. */
+export interface UploadOptions {
+  /** Requests in flight at once, across all files and blocks. @default 8 */
+  readonly concurrency?: number;
+  /** Block size for files above `singleShotLimitInBytes`. @default 8 MiB */
+  readonly blockSizeInBytes?: number;
+  /** Files up to this size go in one request; larger ones in blocks. @default 32 MiB */
+  readonly singleShotLimitInBytes?: number;
+  readonly abortSignal?: AbortSignal;
+  readonly onProgress?: (progress: UploadProgress) => void;
+  /**
+   * A PEM file with an extra CA to trust for TLS (e.g. the emulator's), added to Node's bundled
+   * roots rather than replacing them.
+   */
+  readonly caCertPath?: string;
+  /**
+   * Metadata to set on one uploaded blob once every blob is in place, e.g. the SDK's indicator
+   * `{upload_status: "completed", name, version}` on the first blob in SDK order.
+   */
+  readonly metadata?: { readonly blobName: string; readonly metadata: Record<string, string> };
+  readonly retryOptions?: UploadRetryOptions;
+}
+
+/** What {@link uploadFiles} uploaded. */
+export interface UploadResult {
+  readonly blobCount: number;
+  readonly byteCount: number;
+  /** Blob names in code-point order. */
+  readonly blobNames: string[];
+}
+
+const MiB = 1024 * 1024;
+const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_BLOCK_SIZE_IN_BYTES = 8 * MiB;
+const DEFAULT_SINGLE_SHOT_LIMIT_IN_BYTES = 32 * MiB;
+const DEFAULT_MAX_TRIES = 4;
+const DEFAULT_TRY_TIMEOUT_IN_MS = 10 * 60 * 1000;
+/** Service limits of block blobs. */
+const MAX_BLOCKS_PER_BLOB = 50_000;
+const MAX_BLOCK_SIZE_IN_BYTES = 4000 * MiB;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer; got ${value}.`);
+  }
+  return value;
+}
+
+/** A tiny semaphore: at most `limit` tasks run at once; a freed slot goes to the next waiter. */
+function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active < limit) {
+      active++;
+    } else {
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) {
+        next();
+      } else {
+        active--;
+      }
+    }
+  };
+}
+
+/** Block IDs must have the same length within a blob; six digits cover the 50,000-block limit. */
+function blockId(index: number): string {
+  return Buffer.from(`block-${String(index).padStart(6, "0")}`).toString("base64");
+}
+
+/** Removes SAS signatures from text that may echo a URL. */
+export function redactSas(text: string): string {
+  return text.replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED");
+}
+
+function toUploadError(blobName: string, e: unknown): BlobUploadError {
+  const err = e as {
+    name?: string;
+    message?: string;
+    statusCode?: number;
+    code?: string;
+    details?: { errorCode?: string; requestId?: string };
+    response?: { headers?: { get(name: string): string | undefined } };
+  };
+  const storageErrorCode = err.details?.errorCode ?? err.code;
+  const requestId = err.details?.requestId ?? err.response?.headers?.get("x-ms-request-id");
+  const status =
+    err.statusCode !== undefined
+      ? ` (HTTP ${err.statusCode}${storageErrorCode ? ` ${storageErrorCode}` : ""})`
+      : "";
+  const reason = redactSas(String(err.message ?? e).split("\n")[0]);
+  return new BlobUploadError(blobName, `Uploading blob "${blobName}" failed${status}: ${reason}`, {
+    statusCode: err.statusCode,
+    storageErrorCode,
+    requestId,
+    cause: e,
+  });
+}
+
+/**
+ * Loaded on first use: hashing during `pulumi preview` never pays for the storage client. In a
+ * CommonJS module `import()` loads the package's ES build, so the types below come from it too.
+ */
+const loadStorage = () => import("@azure/storage-blob");
+type StorageModule = Awaited<ReturnType<typeof loadStorage>>;
+type LoadedContainerClient = InstanceType<StorageModule["ContainerClient"]>;
+type LoadedBlockBlobClient = ReturnType<LoadedContainerClient["getBlockBlobClient"]>;
+type LoadedPipelineOptions = NonNullable<Parameters<StorageModule["newPipeline"]>[1]>;
+
+function isTokenCredential(credential: unknown): credential is TokenCredential {
+  return typeof (credential as TokenCredential).getToken === "function";
+}
+
+/**
+ * The storage pipeline recognises a shared key with `instanceof`, and the caller's credential may
+ * come from the other build (CommonJS) of the package, so it is rebuilt from the loaded one.
+ */
+function toLoadedCredential(
+  storage: StorageModule,
+  credential: StorageSharedKeyCredential | TokenCredential,
+): InstanceType<StorageModule["StorageSharedKeyCredential"]> | TokenCredential {
+  if (isTokenCredential(credential)) {
+    return credential;
+  }
+  if (credential instanceof storage.StorageSharedKeyCredential) {
+    return credential;
+  }
+  const key = (credential as unknown as { accountKey?: unknown }).accountKey;
+  if (typeof credential.accountName !== "string" || !Buffer.isBuffer(key)) {
+    throw new TypeError("credential must be a StorageSharedKeyCredential or a TokenCredential.");
+  }
+  return new storage.StorageSharedKeyCredential(credential.accountName, key.toString("base64"));
+}
+
+async function createContainerClient(
+  target: UploadTarget,
+  options: UploadOptions,
+): Promise<LoadedContainerClient> {
+  const storage = await loadStorage();
+  const retry = options.retryOptions ?? {};
+  const pipelineOptions: LoadedPipelineOptions & {
+    tlsOptions?: { ca: string[] };
+  } = {
+    retryOptions: {
+      maxTries: retry.maxTries ?? DEFAULT_MAX_TRIES,
+      tryTimeoutInMs: retry.tryTimeoutInMs ?? DEFAULT_TRY_TIMEOUT_IN_MS,
+      retryDelayInMs: retry.retryDelayInMs,
+      maxRetryDelayInMs: retry.maxRetryDelayInMs,
+    },
+    userAgentOptions: { userAgentPrefix: "pulumi-azureml" },
+  };
+  if (options.caCertPath) {
+    // The storage pipeline passes unknown options on to core-rest-pipeline, whose TLS policy
+    // gives `ca` to the https agent. Node's roots are kept so real Azure still verifies.
+    const extra = await fs.readFile(options.caCertPath, "utf8");
+    pipelineOptions.tlsOptions = { ca: [...rootCertificates, extra] };
+  }
+  if ("containerSasUrl" in target) {
+    const pipeline = storage.newPipeline(new storage.AnonymousCredential(), pipelineOptions);
+    return new storage.ContainerClient(target.containerSasUrl, pipeline);
+  }
+  const pipeline = storage.newPipeline(
+    toLoadedCredential(storage, target.credential),
+    pipelineOptions,
+  );
+  return new storage.ContainerClient(target.containerUrl, pipeline);
+}
+
+/**
+ * Uploads `files` to `target`, overwriting blobs of the same name, then sets `options.metadata`.
+ *
+ * @throws BlobUploadError for the first blob that fails after the storage client's retries; the
+ *   other requests are cancelled.
+ * @throws the abort reason when `options.abortSignal` fires.
+ */
+export async function uploadFiles(
+  target: UploadTarget,
+  files: readonly WalkedFile[],
+  options: UploadOptions = {},
+): Promise<UploadResult> {
+  const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY);
+  const requestedBlockSize = positiveInteger(
+    "blockSizeInBytes",
+    options.blockSizeInBytes ?? DEFAULT_BLOCK_SIZE_IN_BYTES,
+  );
+  const singleShotLimit = positiveInteger(
+    "singleShotLimitInBytes",
+    options.singleShotLimitInBytes ?? DEFAULT_SINGLE_SHOT_LIMIT_IN_BYTES,
+  );
+  if (target.prefix.startsWith("/")) {
+    throw new TypeError(`prefix must not start with "/"; got "${target.prefix}".`);
+  }
+  const items = files.map((file) => ({ file, blobName: `${target.prefix}${file.relativePath}` }));
+  const blobNames = sortBlobNames(items.map((i) => i.blobName));
+  if (new Set(blobNames).size !== blobNames.length) {
+    throw new TypeError("Two files map to the same blob name; relative paths must be unique.");
+  }
+  if (options.metadata && !blobNames.includes(options.metadata.blobName)) {
+    throw new RangeError(
+      `metadata.blobName "${options.metadata.blobName}" is not one of the uploaded blobs.`,
+    );
+  }
+  options.abortSignal?.throwIfAborted();
+
+  const container = await createContainerClient(target, options);
+  const stop = new AbortController(); // cancels the other requests after the first failure
+  const signal = options.abortSignal
+    ? AbortSignal.any([options.abortSignal, stop.signal])
+    : stop.signal;
+  const limit = createLimiter(concurrency);
+
+  const totalBytes = items.reduce((sum, i) => sum + i.file.size, 0);
+  let doneBytes = 0; // bytes of finished requests
+  const inFlightBytes = new Map<object, number>();
+  let completedBlobCount = 0;
+  const report = (): void => {
+    if (!options.onProgress) {
+      return;
+    }
+    let loadedBytes = doneBytes;
+    for (const value of inFlightBytes.values()) {
+      loadedBytes += value;
+    }
+    options.onProgress({ loadedBytes, totalBytes, completedBlobCount, blobCount: items.length });
+  };
+
+  /** Runs one request in the pool, tracking its progress. */
+  const request = <T>(
+    bytes: number,
+    send: (onProgress: (e: { loadedBytes: number }) => void) => Promise<T>,
+  ): Promise<T> =>
+    limit(async () => {
+      signal.throwIfAborted();
+      const key = {};
+      inFlightBytes.set(key, 0);
+      try {
+        const result = await send((e) => {
+          inFlightBytes.set(key, e.loadedBytes);
+          report();
+        });
+        doneBytes += bytes;
+        return result;
+      } finally {
+        inFlightBytes.delete(key);
+      }
+    });
+
+  const uploadBlocks = async (client: LoadedBlockBlobClient, file: WalkedFile): Promise<void> => {
+    const blockSize = Math.min(
+      Math.max(requestedBlockSize, Math.ceil(file.size / MAX_BLOCKS_PER_BLOB)),
+      MAX_BLOCK_SIZE_IN_BYTES,
+    );
+    const ids: string[] = [];
+    const staged: Promise<unknown>[] = [];
+    for (let offset = 0, index = 0; offset < file.size; offset += blockSize, index++) {
+      const id = blockId(index);
+      const length = Math.min(blockSize, file.size - offset);
+      const end = offset + length - 1;
+      ids.push(id);
+      staged.push(
+        request(length, (onProgress) =>
+          client.stageBlock(
+            id,
+            // A factory, so the storage client can reopen the range when it retries.
+            () => createReadStream(file.absolutePath, { start: offset, end }),
+            length,
+            { abortSignal: signal, onProgress },
+          ),
+        ),
+      );
+    }
+    await Promise.all(staged);
+    await request(0, () => client.commitBlockList(ids, { abortSignal: signal }));
+  };
+
+  let firstError: unknown;
+  await Promise.all(
+    items.map(async ({ file, blobName }) => {
+      try {
+        const client = container.getBlockBlobClient(blobName);
+        if (file.size > singleShotLimit) {
+          await uploadBlocks(client, file);
+        } else {
+          await request(file.size, (onProgress) =>
+            client.uploadFile(file.absolutePath, {
+              maxSingleShotSize: singleShotLimit,
+              blockSize: requestedBlockSize,
+              concurrency: 1,
+              abortSignal: signal,
+              onProgress,
+            }),
+          );
+        }
+        completedBlobCount++;
+        report();
+      } catch (e) {
+        if (firstError === undefined && !options.abortSignal?.aborted) {
+          firstError = toUploadError(blobName, e);
+          stop.abort(firstError);
+        }
+      }
+    }),
+  );
+  options.abortSignal?.throwIfAborted();
+  if (firstError !== undefined) {
+    throw firstError;
+  }
+
+  if (options.metadata) {
+    const { blobName, metadata } = options.metadata;
+    try {
+      await container.getBlobClient(blobName).setMetadata(metadata, { abortSignal: signal });
+    } catch (e) {
+      options.abortSignal?.throwIfAborted();
+      throw toUploadError(blobName, e);
+    }
+  }
+
+  return { blobCount: items.length, byteCount: totalBytes, blobNames };
+}

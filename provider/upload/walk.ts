@@ -1,0 +1,280 @@
+/**
+ * Lists the files of a code folder the way the Azure ML SDK does before hashing or uploading it:
+ * `os.walk(root, followlinks=True)` minus ignored files, each file named by its path relative to
+ * the root with `/` separators, sorted by the lower-cased relative path.
+ *
+ * Where we differ on purpose:
+ * - Broken symbolic links and links that loop back to a folder being walked are skipped and
+ *   reported in `skippedSymlinks` (the SDK crashes on the first and never ends on the second).
+ * - Ignored entries are never followed, so an ignored link to a huge folder costs nothing
+ *   (Azure/azure-sdk-for-python#28035). An ignored directory is pruned, not walked.
+ * - `.git` is always skipped (see `ignore.ts`).
+ * - FIFOs, sockets and devices are skipped and reported (reading a FIFO would block).
+ */
+import * as fs from "node:fs/promises";
+import type { Dirent, Stats } from "node:fs";
+import * as path from "node:path";
+import { ContentPathError } from "./errors";
+import { ALWAYS_SKIPPED_NAME, type IgnoreRules } from "./ignore";
+import { sortBySdkPathOrder } from "./order";
+
+/** One file to hash or upload. */
+export interface WalkedFile {
+  /** Absolute path; for a file reached through a symbolic link, the path through the link. */
+  readonly absolutePath: string;
+  /** Path relative to the code folder, with `/` separators; a link keeps its own name. */
+  readonly relativePath: string;
+  /** Size in bytes when the folder was walked. */
+  readonly size: number;
+}
+
+/** Options of {@link walkFiles}. */
+export interface WalkOptions {
+  /**
+   * Follow symbolic links to files and folders, like `os.walk(followlinks=True)` in the SDK.
+   * When false, links are skipped and reported in `skippedSymlinks`.
+   * @default true
+   */
+  readonly followSymlinks?: boolean;
+  /** Concurrent file-system calls (readdir, stat). @default 32 */
+  readonly fsConcurrency?: number;
+  readonly abortSignal?: AbortSignal;
+}
+
+/** What {@link walkFiles} found. */
+export interface WalkResult {
+  /** The files, in the SDK's content-hash order. */
+  readonly files: WalkedFile[];
+  /** Entries excluded by the ignore rules; a pruned directory counts once. `.git` is not counted. */
+  readonly ignoredCount: number;
+  /** Relative paths of links that were not followed: broken, looping, or with links turned off. */
+  readonly skippedSymlinks: string[];
+  /** Relative paths of FIFOs, sockets and devices, which are never read. */
+  readonly skippedSpecialFiles: string[];
+  /** Whether the root was a single file rather than a folder. */
+  readonly rootIsFile: boolean;
+  /** The root after resolving symbolic links. */
+  readonly resolvedRoot: string;
+}
+
+const DEFAULT_FS_CONCURRENCY = 32;
+
+/** A tiny semaphore: at most `limit` calls of `run` are in flight. */
+function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active < limit) {
+      active++;
+    } else {
+      await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+    }
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) {
+        next();
+      } else {
+        active--;
+      }
+    }
+  };
+}
+
+function errnoCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function fileIdentity(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+async function resolveRoot(root: string): Promise<{ resolved: string; stats: Stats }> {
+  const absolute = path.resolve(root);
+  try {
+    const resolved = await fs.realpath(absolute);
+    return { resolved, stats: await fs.stat(resolved) };
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") {
+      throw new ContentPathError(
+        "PathNotFound",
+        root,
+        `No such file or directory: "${root}"${code === "ELOOP" ? " (symbolic link loop)" : ""}.`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * Lists the files under `root` that `rules` keep, in the SDK's order. A single-file root yields
+ * one file named by its base name (after resolving a link, as the SDK does).
+ */
+export async function walkFiles(
+  root: string,
+  rules: IgnoreRules,
+  options: WalkOptions = {},
+): Promise<WalkResult> {
+  const followSymlinks = options.followSymlinks ?? true;
+  const fsConcurrency = options.fsConcurrency ?? DEFAULT_FS_CONCURRENCY;
+  if (!Number.isInteger(fsConcurrency) || fsConcurrency < 1) {
+    throw new RangeError(`fsConcurrency must be a positive integer; got ${fsConcurrency}.`);
+  }
+  const abortSignal = options.abortSignal;
+  abortSignal?.throwIfAborted();
+
+  const { resolved, stats: rootStats } = await resolveRoot(root);
+  if (rootStats.isFile()) {
+    return {
+      files: [
+        { absolutePath: resolved, relativePath: path.basename(resolved), size: rootStats.size },
+      ],
+      ignoredCount: 0,
+      skippedSymlinks: [],
+      skippedSpecialFiles: [],
+      rootIsFile: true,
+      resolvedRoot: resolved,
+    };
+  }
+  if (!rootStats.isDirectory()) {
+    throw new ContentPathError(
+      "UnsupportedPathType",
+      root,
+      `"${root}" is neither a file nor a folder, so it cannot be hashed or uploaded.`,
+    );
+  }
+
+  const limit = createLimiter(fsConcurrency);
+  const files: WalkedFile[] = [];
+  const skippedSymlinks: string[] = [];
+  const skippedSpecialFiles: string[] = [];
+  let ignoredCount = 0;
+
+  const visitDirectory = async (
+    absoluteDir: string,
+    relativeDir: string,
+    ancestors: ReadonlySet<string>,
+  ): Promise<void> => {
+    abortSignal?.throwIfAborted();
+    const entries = await limit(() => fs.readdir(absoluteDir, { withFileTypes: true }));
+    await Promise.all(
+      entries.map((entry) =>
+        visitEntry(
+          entry,
+          absoluteDir,
+          relativeDir ? `${relativeDir}/${entry.name}` : entry.name,
+          ancestors,
+        ),
+      ),
+    );
+  };
+
+  const visitEntry = async (
+    entry: Dirent,
+    absoluteDir: string,
+    relativePath: string,
+    ancestors: ReadonlySet<string>,
+  ): Promise<void> => {
+    if (entry.name === ALWAYS_SKIPPED_NAME) {
+      return;
+    }
+    const absolutePath = path.join(absoluteDir, entry.name);
+    let kind: "file" | "directory" | "symlink" | "other";
+    if (entry.isFile()) {
+      kind = "file";
+    } else if (entry.isDirectory()) {
+      kind = "directory";
+    } else if (entry.isSymbolicLink()) {
+      kind = "symlink";
+    } else {
+      // Some file systems report no type in readdir; ask lstat.
+      const lstats = await limit(() => fs.lstat(absolutePath));
+      kind = lstats.isFile()
+        ? "file"
+        : lstats.isDirectory()
+          ? "directory"
+          : lstats.isSymbolicLink()
+            ? "symlink"
+            : "other";
+    }
+
+    if (kind === "symlink") {
+      // Checked before following: an ignored link is never followed.
+      if (rules.isIgnored(relativePath, false)) {
+        ignoredCount++;
+        return;
+      }
+      if (!followSymlinks) {
+        skippedSymlinks.push(relativePath);
+        return;
+      }
+      let target: Stats;
+      try {
+        target = await limit(() => fs.stat(absolutePath));
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code === "ENOENT" || code === "ELOOP" || code === "ENOTDIR" || code === "EACCES") {
+          skippedSymlinks.push(relativePath); // broken or self-referencing link
+          return;
+        }
+        throw e;
+      }
+      if (target.isDirectory()) {
+        if (rules.isIgnored(relativePath, true)) {
+          ignoredCount++;
+          return;
+        }
+        const identity = fileIdentity(target);
+        if (ancestors.has(identity)) {
+          skippedSymlinks.push(relativePath); // a cycle: os.walk would never end
+          return;
+        }
+        await visitDirectory(absolutePath, relativePath, new Set([...ancestors, identity]));
+      } else if (target.isFile()) {
+        files.push({ absolutePath, relativePath, size: target.size });
+      } else {
+        skippedSpecialFiles.push(relativePath);
+      }
+      return;
+    }
+
+    if (kind === "directory") {
+      if (rules.isIgnored(relativePath, true)) {
+        ignoredCount++;
+        return;
+      }
+      const stats = await limit(() => fs.stat(absolutePath));
+      await visitDirectory(
+        absolutePath,
+        relativePath,
+        new Set([...ancestors, fileIdentity(stats)]),
+      );
+      return;
+    }
+
+    if (rules.isIgnored(relativePath, false)) {
+      ignoredCount++;
+      return;
+    }
+    if (kind === "file") {
+      const stats = await limit(() => fs.stat(absolutePath));
+      files.push({ absolutePath, relativePath, size: stats.size });
+    } else {
+      skippedSpecialFiles.push(relativePath);
+    }
+  };
+
+  await visitDirectory(resolved, "", new Set([fileIdentity(rootStats)]));
+
+  return {
+    files: sortBySdkPathOrder(files, (f) => f.relativePath),
+    ignoredCount,
+    skippedSymlinks: skippedSymlinks.sort(),
+    skippedSpecialFiles: skippedSpecialFiles.sort(),
+    rootIsFile: false,
+    resolvedRoot: resolved,
+  };
+}
