@@ -1,0 +1,242 @@
+// The public blob endpoint: an HTTPS reverse proxy in front of Azurite that streams requests and
+// responses through unchanged, records each one (plane "blob") and lets tests inject blob faults.
+// The Host header is passed through as sent: Azurite reads the account from the first path segment
+// when the host is an IP address, and SharedKey/SAS signatures cover the path and query, not the host.
+import { randomUUID } from "node:crypto";
+import * as http from "node:http";
+import * as https from "node:https";
+import {
+  applyFault,
+  faultHeaders,
+  type FaultController,
+  type FaultKind,
+  type FaultRule,
+} from "./faults";
+import { closeHttpServer, listen } from "./identity";
+import type { RequestLog } from "./requestLog";
+
+/** Options for startBlobFrontDoor. */
+export interface BlobFrontDoorOptions {
+  /** The emulator's server certificate and key. */
+  readonly tls: { readonly certPem: string; readonly keyPem: string };
+  /** Where Azurite listens (plain HTTP on loopback). */
+  readonly upstream: { readonly host: string; readonly port: number };
+  /** The storage account, the first path segment of every blob URL. */
+  readonly accountName: string;
+  /** Loopback address to bind. @default "127.0.0.1" */
+  readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+}
+
+/** What the front door consults per request; attached once the control plane exists. */
+export interface BlobFrontDoorHooks {
+  readonly faults: Pick<FaultController, "take">;
+  readonly requests: Pick<RequestLog, "record">;
+}
+
+/** A running blob front door. */
+export interface RunningBlobFrontDoor {
+  /** `https://127.0.0.1:<port>` */
+  readonly url: string;
+  /** The public blob endpoint: `https://127.0.0.1:<port>/<account>/` (trailing slash included). */
+  readonly blobEndpoint: string;
+  readonly port: number;
+  /** Starts consulting these faults and recording into this log. */
+  attach(hooks: BlobFrontDoorHooks): void;
+  close(): Promise<void>;
+}
+
+// Connection-scoped headers are the proxy's own business on each hop (RFC 9110 section 7.6.1).
+// `expect` is dropped because Node already answered the client's 100-continue itself.
+const HOP_BY_HOP_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+]);
+
+/** Copies a flat raw-header list (name, value, name, value, ...) without hop-by-hop headers. */
+export function withoutHopByHopHeaders(rawHeaders: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (!HOP_BY_HOP_HEADERS.has(rawHeaders[i].toLowerCase())) {
+      kept.push(rawHeaders[i], rawHeaders[i + 1]);
+    }
+  }
+  return kept;
+}
+
+/** Starts the HTTPS blob front door. Until `attach` is called, requests pass without faults or records. */
+export async function startBlobFrontDoor(
+  options: BlobFrontDoorOptions,
+): Promise<RunningBlobFrontDoor> {
+  const host = options.host ?? "127.0.0.1";
+  const agent = new http.Agent({ keepAlive: true });
+  let hooks: BlobFrontDoorHooks | undefined;
+
+  const server = https.createServer(
+    { cert: options.tls.certPem, key: options.tls.keyPem },
+    (req, res) => {
+      void handle(req, res).catch((error: unknown) => {
+        process.stderr.write(`azureml-emulator: blob front door failed: ${String(error)}\n`);
+        res.destroy();
+      });
+    },
+  );
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const method = req.method ?? "GET";
+    const target = new URL(req.url ?? "/", "https://front-door.invalid");
+    const clientRequestId = firstHeader(req.headers["x-ms-client-request-id"]);
+    let requestId: string = randomUUID();
+    let fault: FaultKind | undefined;
+    let recorded = false;
+    const record = (): void => {
+      if (recorded) {
+        return;
+      }
+      recorded = true;
+      hooks?.requests.record({
+        plane: "blob",
+        method,
+        path: target.pathname,
+        query: target.search.replace(/^\?/, ""),
+        status: res.headersSent ? res.statusCode : 0,
+        fault,
+        clientRequestId,
+        requestId,
+      });
+    };
+    res.once("close", record);
+
+    const taken = hooks?.faults.take({ method, path: target.pathname, plane: "blob" });
+    if (taken !== undefined) {
+      fault = taken.kind;
+      if (taken.kind !== "latency") {
+        // Read the upload first so the client sees the injected status, not a broken pipe.
+        await drain(req);
+      }
+      if (taken.kind === "status") {
+        writeStorageError(res, taken, requestId);
+        return;
+      }
+      if (await applyFault(taken, res, requestId)) {
+        return;
+      }
+    }
+
+    const upstream = http.request({
+      host: options.upstream.host,
+      port: options.upstream.port,
+      method,
+      path: req.url,
+      headers: withoutHopByHopHeaders(req.rawHeaders),
+      agent,
+    });
+    upstream.on("response", (answer) => {
+      requestId = firstHeader(answer.headers["x-ms-request-id"]) ?? requestId;
+      res.writeHead(
+        answer.statusCode ?? 502,
+        answer.statusMessage,
+        withoutHopByHopHeaders(answer.rawHeaders),
+      );
+      answer.pipe(res);
+      answer.on("error", () => res.destroy());
+    });
+    upstream.on("error", (error) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      writeStorageError(
+        res,
+        {
+          kind: "status",
+          status: 502,
+          error: { code: "BadGateway", message: `Azurite could not be reached: ${error.message}` },
+        },
+        requestId,
+      );
+    });
+    res.once("close", () => {
+      if (!res.writableFinished) {
+        upstream.destroy();
+      }
+    });
+    req.pipe(upstream);
+  }
+
+  const port = await listen(server, host, options.port ?? 0);
+  const url = `https://${host}:${port}`;
+  return {
+    url,
+    blobEndpoint: `${url}/${options.accountName}/`,
+    port,
+    attach(next) {
+      hooks = next;
+    },
+    async close() {
+      await closeHttpServer(server);
+      agent.destroy();
+    },
+  };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function drain(req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.readableEnded) {
+      resolve();
+      return;
+    }
+    req.once("end", resolve);
+    req.once("error", () => resolve());
+    req.once("close", () => resolve());
+    req.resume();
+  });
+}
+
+/** The Storage error code a blob "status" fault answers with (what Azure Storage sends for that status). */
+export function storageErrorCode(status: number): string {
+  switch (status) {
+    case 408:
+      return "OperationTimedOut";
+    case 429:
+    case 503:
+      return "ServerBusy";
+    case 500:
+      return "InternalError";
+    default:
+      return status >= 500 ? "InternalError" : "FaultInjected";
+  }
+}
+
+// Storage clients parse XML errors and read x-ms-error-code, so blob faults speak Storage, not ARM.
+function writeStorageError(res: http.ServerResponse, fault: FaultRule, requestId: string): void {
+  const status = fault.status ?? 500;
+  const code = fault.error?.code ?? storageErrorCode(status);
+  const message =
+    fault.error?.message ?? `Injected fault: the emulator answered ${status} on purpose.`;
+  const escaped = `${message}\nRequestId:${requestId}`
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;");
+  const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${escaped}</Message></Error>`;
+  res.writeHead(status, {
+    ...faultHeaders(fault),
+    "content-type": "application/xml",
+    "content-length": Buffer.byteLength(body),
+    "x-ms-request-id": requestId,
+    "x-ms-error-code": code,
+  });
+  res.end(body);
+}

@@ -1,0 +1,228 @@
+// An App Service style managed-identity token endpoint, so clients run the real credential chain:
+// DefaultAzureCredential picks it up from IDENTITY_ENDPOINT and IDENTITY_HEADER (MSAL's App Service
+// source). App Service serves it over plain http on loopback too, so no TLS here.
+import { randomBytes, randomUUID } from "node:crypto";
+import * as http from "node:http";
+import type * as https from "node:https";
+import type * as net from "node:net";
+
+/** The App Service managed-identity API version MSAL sends and this endpoint accepts. */
+export const IDENTITY_API_VERSION = "2019-08-01";
+/** The path of the token endpoint. */
+export const IDENTITY_PATH = "/msi/token";
+/** The header carrying the shared secret (App Service's X-IDENTITY-HEADER). */
+export const IDENTITY_SECRET_HEADER = "x-identity-header";
+
+/** Resources the emulator issues tokens for, by the audience they map to. */
+export const TOKEN_RESOURCES = {
+  arm: "https://management.azure.com",
+  ml: "https://ml.azure.com",
+} as const;
+
+export type TokenAudience = keyof typeof TOKEN_RESOURCES;
+
+/** One request the endpoint answered, for the emulator's request log. */
+export interface IdentityRequest {
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  requestId: string;
+}
+
+/** Options for startIdentityEndpoint. */
+export interface IdentityEndpointOptions {
+  /** Issues a token for the audience asked for (called per request, so tokens never go stale). */
+  readonly issueToken: (audience: TokenAudience) => string;
+  /** Loopback address to bind. @default "127.0.0.1" */
+  readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** The value clients must send in X-IDENTITY-HEADER. @default a random secret */
+  readonly secret?: string;
+  /** Called once per answered request (the secret is never passed on). */
+  readonly onRequest?: (request: IdentityRequest) => void;
+}
+
+/** A running token endpoint; export `endpoint` as IDENTITY_ENDPOINT and `secret` as IDENTITY_HEADER. */
+export interface RunningIdentityEndpoint {
+  readonly endpoint: string;
+  readonly secret: string;
+  close(): Promise<void>;
+}
+
+/** Maps a requested resource (or `<resource>/.default` scope) to the audience it names, if any. */
+export function resolveTokenAudience(resource: string): TokenAudience | undefined {
+  const normalized = resource
+    .trim()
+    .replace(/\/\.default$/, "")
+    .replace(/\/+$/, "")
+    .toLowerCase();
+  for (const audience of Object.keys(TOKEN_RESOURCES) as TokenAudience[]) {
+    if (TOKEN_RESOURCES[audience] === normalized) {
+      return audience;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads the `exp` claim (seconds since the epoch) of a JWT-shaped token, or undefined when absent.
+ * App Service reports `expires_on` the same way, as a string of seconds.
+ */
+export function readTokenExpiryInSeconds(token: string): number | undefined {
+  const payload = token.split(".")[1];
+  if (payload === undefined) {
+    return undefined;
+  }
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+      exp?: unknown;
+    };
+    return typeof claims.exp === "number" && Number.isFinite(claims.exp) ? claims.exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The outcome of one token request: a status and a JSON body. */
+export interface TokenResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Options for answerTokenRequest. */
+export interface AnswerTokenRequestOptions {
+  readonly method: string;
+  readonly url: URL;
+  readonly secretHeader: string | undefined;
+  readonly secret: string;
+  readonly issueToken: (audience: TokenAudience) => string;
+  readonly nowInSeconds: number;
+}
+
+/** Decides the answer to one token request, the way App Service does: a pure function. */
+export function answerTokenRequest(options: AnswerTokenRequestOptions): TokenResponse {
+  const { url } = options;
+  if (url.pathname !== IDENTITY_PATH) {
+    return failure(
+      404,
+      "not_found",
+      `No endpoint at ${url.pathname}; tokens are served at ${IDENTITY_PATH}.`,
+    );
+  }
+  if (options.method !== "GET") {
+    return failure(405, "method_not_allowed", "Only GET is supported.");
+  }
+  if (options.secretHeader === undefined || options.secretHeader === "") {
+    return failure(401, "unauthorized", "The X-IDENTITY-HEADER header is missing.");
+  }
+  if (options.secretHeader !== options.secret) {
+    return failure(
+      403,
+      "forbidden",
+      "The X-IDENTITY-HEADER header does not match IDENTITY_HEADER.",
+    );
+  }
+  const apiVersion = url.searchParams.get("api-version");
+  if (apiVersion !== IDENTITY_API_VERSION) {
+    return failure(
+      400,
+      "invalid_request",
+      `api-version must be ${IDENTITY_API_VERSION}; got ${apiVersion ?? "none"}.`,
+    );
+  }
+  const resource = url.searchParams.get("resource");
+  const audience = resource === null ? undefined : resolveTokenAudience(resource);
+  if (resource === null || audience === undefined) {
+    return failure(
+      400,
+      "invalid_resource",
+      `The emulator issues tokens only for ${Object.values(TOKEN_RESOURCES).join(" and ")}; got ${resource ?? "none"}.`,
+    );
+  }
+  const token = options.issueToken(audience);
+  const expiresOn = readTokenExpiryInSeconds(token) ?? options.nowInSeconds + 3600;
+  return {
+    status: 200,
+    body: {
+      access_token: token,
+      expires_on: String(expiresOn),
+      resource,
+      token_type: "Bearer",
+      client_id: EMULATOR_CLIENT_ID,
+    },
+  };
+}
+
+/** The client id the emulator's managed identity reports. */
+export const EMULATOR_CLIENT_ID = "00000000-0000-0000-0000-00000000a11d";
+
+function failure(status: number, error: string, description: string): TokenResponse {
+  return { status, body: { statusCode: status, error, error_description: description } };
+}
+
+/** Starts the token endpoint on http://127.0.0.1:<port>/msi/token. */
+export async function startIdentityEndpoint(
+  options: IdentityEndpointOptions,
+): Promise<RunningIdentityEndpoint> {
+  const host = options.host ?? "127.0.0.1";
+  const secret = options.secret ?? randomBytes(24).toString("base64url");
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", `http://${host}`);
+    const header = req.headers[IDENTITY_SECRET_HEADER];
+    const answer = answerTokenRequest({
+      method: req.method ?? "GET",
+      url,
+      secretHeader: Array.isArray(header) ? header[0] : header,
+      secret,
+      issueToken: options.issueToken,
+      nowInSeconds: Math.floor(Date.now() / 1000),
+    });
+    const requestId = randomUUID();
+    const body = JSON.stringify(answer.body);
+    req.resume();
+    res.writeHead(answer.status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "x-ms-request-id": requestId,
+    });
+    res.end(body);
+    options.onRequest?.({
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ""),
+      status: answer.status,
+      requestId,
+    });
+  });
+  const port = await listen(server, host, options.port ?? 0);
+  return {
+    endpoint: `http://${host}:${port}${IDENTITY_PATH}`,
+    secret,
+    close: () => closeHttpServer(server),
+  };
+}
+
+/** Listens on host:port (0 = any free port) and resolves with the bound port. */
+export function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+/** Stops listening, drops idle keep-alive sockets and waits until the port is released. */
+export function closeHttpServer(server: http.Server | https.Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
