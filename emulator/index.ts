@@ -1,0 +1,218 @@
+// startEmulator: one local Azure ML over HTTPS on 127.0.0.1. It wires the TLS material, Azurite,
+// the blob front door, the managed-identity endpoint and the ARM control plane together.
+import * as https from "node:https";
+import * as path from "node:path";
+import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from "./app";
+import { startAzurite } from "./azurite";
+import { startBlobFrontDoor } from "./blobFrontDoor";
+import type { FaultController, FaultRule } from "./faults";
+import { closeHttpServer, listen, startIdentityEndpoint } from "./identity";
+import type { RequestLog } from "./requestLog";
+import { prepareTls, type TlsMaterial } from "./tls";
+import { ARM_AUDIENCE, ML_AUDIENCE, mintToken } from "./tokens";
+
+export type { FaultController, FaultKind, FaultPlane, FaultRule } from "./faults";
+export type { RequestLog, RequestPlane, RequestRecord } from "./requestLog";
+export type { TlsMaterial } from "./tls";
+export { MissingPeerDependencyError } from "./tls";
+
+/** How long-running resources advance: at once, after N polls, or after a time. */
+export type Progression = NonNullable<ControlPlaneOptions["progression"]>;
+
+/** Options for startEmulator. Every field is optional. */
+export interface EmulatorOptions {
+  /** ARM endpoint port; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** Blob endpoint port; 0 picks a free one. @default 0 */
+  readonly blobPort?: number;
+  /** The only address the emulator binds. @default "127.0.0.1" */
+  readonly host?: "127.0.0.1";
+  /** Keep state (control plane and blobs) in this folder across restarts; in memory when absent. */
+  readonly dataDir?: string;
+  /** Reuse (or create and keep) the CA and server certificate in this folder. */
+  readonly certDir?: string;
+  /** Serve this certificate instead of making one; it must cover 127.0.0.1, ::1 and localhost. */
+  readonly tls?: TlsMaterial;
+  /** @default "00000000-0000-0000-0000-000000000000" */
+  readonly subscriptionId?: string;
+  /** @default "rg-emulator" */
+  readonly resourceGroupName?: string;
+  /** @default "mlw-emulator" */
+  readonly workspaceName?: string;
+  /** @default "eastus" */
+  readonly location?: string;
+  /** How jobs and provisioning states advance. The control plane's default applies when absent. */
+  readonly progression?: Progression;
+  /** Retry-After sent with long-running operation responses. The control plane's default applies when absent. */
+  readonly retryAfterInSeconds?: number;
+  /** Fault rules active from the start. */
+  readonly faults?: readonly FaultRule[];
+  /** Reject unknown api-versions and properties. The control plane's default applies when absent. */
+  readonly strict?: boolean;
+}
+
+/** Everything a client needs to talk to a running emulator (the CLI prints exactly this as JSON). */
+export interface EmulatorInfo {
+  /** `https://127.0.0.1:<port>`: use in place of `https://management.azure.com`. */
+  readonly armEndpoint: string;
+  /** A bearer token for the ARM audience. */
+  readonly token: string;
+  /** A bearer token for the Azure ML audience (batch endpoint invocation). */
+  readonly mlToken: string;
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  readonly workspaceName: string;
+  /** The workspace's ARM id. */
+  readonly workspaceId: string;
+  readonly location: string;
+  /** The CA to trust: NODE_EXTRA_CA_CERTS=<caCertPath>, or the `ca` option of a TLS client. */
+  readonly caCertPath: string;
+  /** `https://127.0.0.1:<port>/devstoreaccount1/` (trailing slash included). */
+  readonly blobEndpoint: string;
+  readonly storageAccountName: string;
+  /** Export as IDENTITY_ENDPOINT so DefaultAzureCredential gets tokens from the emulator. */
+  readonly identityEndpoint: string;
+  /** Export as IDENTITY_HEADER. */
+  readonly identityHeader: string;
+}
+
+/** A running emulator. */
+export interface RunningEmulator {
+  readonly info: EmulatorInfo;
+  /** Add or clear fault rules while running. */
+  readonly faults: FaultController;
+  /** Every request that reached any plane, in order. */
+  readonly requests: RequestLog;
+  /** Forgets the control plane's resources, faults and request log (blobs are kept). */
+  reset(): void;
+  /** Stops every listener and Azurite; resolves when their ports are free. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The names used when EmulatorOptions leaves them out. */
+export const EMULATOR_DEFAULTS = {
+  subscriptionId: "00000000-0000-0000-0000-000000000000",
+  resourceGroupName: "rg-emulator",
+  workspaceName: "mlw-emulator",
+  location: "eastus",
+} as const;
+
+const LOOPBACK = "127.0.0.1";
+
+/** Starts the emulator. On failure, whatever was already started is stopped again. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  if (options.host !== undefined && options.host !== LOOPBACK) {
+    throw new TypeError(`Expected [host] to be "${LOOPBACK}": the emulator binds loopback only.`);
+  }
+  const subscriptionId = options.subscriptionId ?? EMULATOR_DEFAULTS.subscriptionId;
+  const resourceGroupName = options.resourceGroupName ?? EMULATOR_DEFAULTS.resourceGroupName;
+  const workspaceName = options.workspaceName ?? EMULATOR_DEFAULTS.workspaceName;
+  const location = options.location ?? EMULATOR_DEFAULTS.location;
+
+  // Undone in reverse order by close(), or right away when a later step fails.
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop();
+    }
+  };
+  try {
+    const tls = await prepareTls({ certDir: options.certDir, tls: options.tls });
+    stops.push(() => tls.dispose());
+
+    const azurite = await startAzurite({
+      host: LOOPBACK,
+      dataDir: options.dataDir === undefined ? undefined : path.join(options.dataDir, "azurite"),
+    });
+    stops.push(() => azurite.close());
+
+    const frontDoor = await startBlobFrontDoor({
+      tls,
+      upstream: { host: azurite.host, port: azurite.port },
+      accountName: azurite.accountName,
+      host: LOOPBACK,
+      port: options.blobPort ?? 0,
+    });
+    stops.push(() => frontDoor.close());
+
+    // The control plane needs its public URL, known only once the listener is bound.
+    const mounted: { plane?: ControlPlane } = {};
+    const armServer = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+      if (mounted.plane === undefined) {
+        res.writeHead(503, { "retry-after": "1" }).end();
+        return;
+      }
+      mounted.plane.handle(req, res);
+    });
+    const armPort = await listen(armServer, LOOPBACK, options.port ?? 0);
+    stops.push(() => closeHttpServer(armServer));
+    const armEndpoint = `https://${LOOPBACK}:${armPort}`;
+
+    const tokens = {
+      arm: mintToken({ audience: ARM_AUDIENCE }),
+      ml: mintToken({ audience: ML_AUDIENCE }),
+    };
+    const plane = createControlPlane({
+      publicUrl: armEndpoint,
+      subscriptionId,
+      resourceGroupName,
+      workspaceName,
+      location,
+      tokens,
+      storage: {
+        accountName: azurite.accountName,
+        accountKey: azurite.accountKey,
+        blobEndpoint: frontDoor.blobEndpoint,
+        createContainer: (name) => azurite.createContainer(name),
+      },
+      dataDir: options.dataDir,
+      progression: options.progression,
+      retryAfterInSeconds: options.retryAfterInSeconds,
+      strict: options.strict,
+    });
+    mounted.plane = plane;
+    // Placed before the ARM listener's stop (stops run in reverse), so no request meets a closed plane.
+    stops.splice(stops.length - 1, 0, () => plane.close());
+    for (const rule of options.faults ?? []) {
+      plane.faults.add(rule);
+    }
+    frontDoor.attach(plane);
+
+    const identity = await startIdentityEndpoint({
+      host: LOOPBACK,
+      issueToken: (audience) =>
+        mintToken({ audience: audience === "arm" ? ARM_AUDIENCE : ML_AUDIENCE }),
+      onRequest: (request) => plane.requests.record({ plane: "identity", ...request }),
+    });
+    stops.push(() => identity.close());
+
+    const info: EmulatorInfo = {
+      armEndpoint,
+      token: tokens.arm,
+      mlToken: tokens.ml,
+      subscriptionId,
+      resourceGroupName,
+      workspaceName,
+      workspaceId:
+        `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}` +
+        `/providers/Microsoft.MachineLearningServices/workspaces/${workspaceName}`,
+      location,
+      caCertPath: tls.caCertPath,
+      blobEndpoint: frontDoor.blobEndpoint,
+      storageAccountName: azurite.accountName,
+      identityEndpoint: identity.endpoint,
+      identityHeader: identity.secret,
+    };
+    let closing: Promise<void> | undefined;
+    return {
+      info,
+      faults: plane.faults,
+      requests: plane.requests,
+      reset: () => plane.reset(),
+      close: () => (closing ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
