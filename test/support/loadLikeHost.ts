@@ -2,10 +2,15 @@
 // (`@pulumi/pulumi/cmd/dynamic-provider`, getProvider): require-from-string, `handler()`, then
 // `configure` with the host's own Config class. Importing the host module itself would run its
 // main(), so only its two building blocks are used here.
+import Module from "node:module";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
-const requireFromString: (code: string, filename?: string) => any = require("require-from-string");
+const requireFromString: (
+  code: string,
+  filename?: string,
+  options?: { prependPaths?: string[] },
+) => any = require("require-from-string");
 const { Config: HostConfig } = require("@pulumi/pulumi/cmd/dynamic-provider/config") as {
   Config: new (rawConfig: Record<string, string>, project: string) => pulumi.dynamic.Config;
 };
@@ -21,8 +26,8 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export interface LoadLikeHostOptions {
   /**
    * The host's working directory, from which the text's `require()` and `import()` resolve.
-   * Omitted: the process's cwd, which is what the host itself does. Given: the text is compiled
-   * with a file name inside that directory, so resolution behaves as if the host ran there.
+   * Omitted: the process's cwd, which is what the host itself does. Given: resolution behaves as
+   * if the host had been started in that directory.
    */
   readonly cwd?: string;
 }
@@ -37,15 +42,23 @@ export async function loadLikeHost(
   project: string,
   options: LoadLikeHostOptions = {},
 ): Promise<pulumi.dynamic.ResourceProvider> {
-  const module =
-    options.cwd === undefined
-      ? requireFromString(providerText)
-      : requireFromString(providerText, path.join(path.resolve(options.cwd), "[dynamic-provider]"));
-  const provider = module.handler() as pulumi.dynamic.ResourceProvider;
+  const loaded =
+    options.cwd === undefined ? requireFromString(providerText) : requireIn(options.cwd);
+  const provider = loaded.handler() as pulumi.dynamic.ResourceProvider;
   if (provider.configure) {
     await provider.configure({ config: new HostConfig({ ...stackConfig }, project) });
   }
   return provider;
+
+  // The host compiles the text with an empty file name, so `import()` resolves from the cwd
+  // ("imported from <cwd>/") and `require()` searches <cwd>/node_modules upwards. A file name
+  // ending in a separator reproduces both for another directory.
+  function requireIn(cwd: string) {
+    const dir = path.resolve(cwd);
+    return requireFromString(providerText, dir + path.sep, {
+      prependPaths: (Module as any)._nodeModulePaths(dir),
+    });
+  }
 }
 
 /**
