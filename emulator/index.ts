@@ -83,6 +83,8 @@ export interface RunningEmulator {
   readonly faults: FaultController;
   /** Every request that reached any plane, in order. */
   readonly requests: RequestLog;
+  /** Azurite's own plain-HTTP URL (`http://127.0.0.1:<port>`): bypasses the front door, its faults and its log. */
+  readonly azuriteUrl: string;
   /** Forgets the control plane's resources, faults and request log (blobs are kept). */
   reset(): void;
   /** Stops every listener and Azurite; resolves when their ports are free. Safe to call twice. */
@@ -208,6 +210,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       info,
       faults: plane.faults,
       requests: plane.requests,
+      azuriteUrl: azurite.url,
       reset: () => plane.reset(),
       close: () => (closing ??= stopAll()),
     };

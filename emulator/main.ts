@@ -180,7 +180,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(emulator.info)}\n`);
   process.stderr.write(
     `azureml-emulator: ARM ${emulator.info.armEndpoint}, blobs ${emulator.info.blobEndpoint}, ` +
-      `identity ${emulator.info.identityEndpoint}, CA ${emulator.info.caCertPath}\n`,
+      `identity ${emulator.info.identityEndpoint}, CA ${emulator.info.caCertPath}, ` +
+      `Azurite ${emulator.azuriteUrl}\n`,
   );
 
   let stopping = false;
