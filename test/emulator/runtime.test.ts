@@ -1,0 +1,502 @@
+import { execFile, spawn } from "node:child_process";
+import { promises as fs, readFileSync } from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import { DefaultAzureCredential } from "@azure/identity";
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  BlockBlobClient,
+  ContainerClient,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
+} from "@azure/storage-blob";
+import { expect } from "chai";
+import { Agent, request } from "undici";
+import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
+import { storageErrorCode, withoutHopByHopHeaders } from "../../emulator/blobFrontDoor";
+import { answerTokenRequest, resolveTokenAudience } from "../../emulator/identity";
+import { startEmulator, type EmulatorInfo, type RunningEmulator } from "../../emulator/index";
+import { parseCliArgs, parseProgression } from "../../emulator/main";
+import { findTlsMaterialProblem, generateTlsMaterial } from "../../emulator/tls";
+import { getEmulator, testCertDir, uniqueName } from "../support/emulator";
+
+const execFileAsync = promisify(execFile);
+const API_VERSION = "2024-04-01";
+const MAIN_JS = path.join(__dirname, "..", "..", "emulator", "main.js");
+
+/** GET an ARM path with a bearer token, trusting the emulator CA explicitly. */
+async function armGet(info: EmulatorInfo, armPath: string, token = info.token) {
+  const agent = new Agent({ connect: { ca: readFileSync(info.caCertPath, "utf8") } });
+  try {
+    const response = await request(`${info.armEndpoint}${armPath}?api-version=${API_VERSION}`, {
+      headers: { authorization: `Bearer ${token}` },
+      dispatcher: agent,
+    });
+    return { status: response.statusCode, body: (await response.body.json()) as any };
+  } finally {
+    await agent.close();
+  }
+}
+
+async function armPut(info: EmulatorInfo, armPath: string, body: unknown) {
+  const agent = new Agent({ connect: { ca: readFileSync(info.caCertPath, "utf8") } });
+  try {
+    const response = await request(`${info.armEndpoint}${armPath}?api-version=${API_VERSION}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${info.token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      dispatcher: agent,
+    });
+    return { status: response.statusCode, body: (await response.body.json()) as any };
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Resolves true when something accepts TCP connections on 127.0.0.1:port. */
+function isPortOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
+
+function containerClient(info: EmulatorInfo, name: string, retryDelayInMs = 20): ContainerClient {
+  const service = new BlobServiceClient(
+    info.blobEndpoint,
+    new StorageSharedKeyCredential(info.storageAccountName, DEV_STORE_ACCOUNT_KEY),
+    { retryOptions: { maxTries: 3, retryDelayInMs, maxRetryDelayInMs: retryDelayInMs * 4 } },
+  );
+  return service.getContainerClient(name);
+}
+
+function environmentBody() {
+  return {
+    properties: {
+      image: "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest",
+      description: "persistence check",
+    },
+  };
+}
+
+describe("emulator runtime", () => {
+  describe("command line @unit", () => {
+    it("parses every documented option into EmulatorOptions", () => {
+      const command = parseCliArgs([
+        "--port",
+        "8443",
+        "--blob-port=10443",
+        "--data-dir",
+        "state",
+        "--cert-dir",
+        "certs",
+        "--progression",
+        "polls:3",
+        "--retry-after",
+        "0",
+        "--fault",
+        '{"kind":"status","status":503,"plane":"blob"}',
+        "--fault",
+        '{"kind":"drop","plane":"arm"}',
+        "--loose",
+        "--workspace",
+        "mlw-ci",
+      ]);
+      expect(command).to.deep.equal({
+        kind: "start",
+        options: {
+          port: 8443,
+          blobPort: 10443,
+          dataDir: "state",
+          certDir: "certs",
+          progression: { mode: "polls", polls: 3 },
+          retryAfterInSeconds: 0,
+          faults: [
+            { kind: "status", status: 503, plane: "blob" },
+            { kind: "drop", plane: "arm" },
+          ],
+          strict: false,
+          workspaceName: "mlw-ci",
+        },
+      });
+    });
+
+    it("reads immediate, polls:N and timed:MS progressions and rejects anything else", () => {
+      expect(parseProgression("immediate")).to.deep.equal({ mode: "immediate" });
+      expect(parseProgression("polls:2")).to.deep.equal({ mode: "polls", polls: 2 });
+      expect(parseProgression("timed:1500")).to.deep.equal({ mode: "timed", ms: 1500 });
+      expect(() => parseProgression("slow")).to.throw(/immediate, polls:<n> or timed:<ms>/);
+    });
+
+    it("rejects unknown flags, missing values, bad ports and non-JSON faults by name", () => {
+      expect(() => parseCliArgs(["--prot", "1"])).to.throw(/Unknown option --prot/);
+      expect(() => parseCliArgs(["--port"])).to.throw(/--port needs a value/);
+      expect(() => parseCliArgs(["--port", "70000"])).to.throw(/between 0 and 65535/);
+      expect(() => parseCliArgs(["--fault", "{kind"])).to.throw(/--fault must be a JSON object/);
+      expect(parseCliArgs(["--port", "1", "--help"])).to.deep.equal({ kind: "help" });
+    });
+  });
+
+  describe("managed-identity answers @unit", () => {
+    const base = {
+      method: "GET",
+      secret: "s3cret",
+      issueToken: (audience: "arm" | "ml") => `token-for-${audience}`,
+      nowInSeconds: 1_700_000_000,
+    };
+    const url = (resource: string) =>
+      new URL(
+        `http://127.0.0.1/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(resource)}`,
+      );
+
+    it("maps ARM and Azure ML resources and scopes, with or without a trailing slash", () => {
+      expect(resolveTokenAudience("https://management.azure.com")).to.equal("arm");
+      expect(resolveTokenAudience("https://management.azure.com/")).to.equal("arm");
+      expect(resolveTokenAudience("https://management.azure.com/.default")).to.equal("arm");
+      expect(resolveTokenAudience("https://ml.azure.com/")).to.equal("ml");
+      expect(resolveTokenAudience("https://storage.azure.com/")).to.equal(undefined);
+    });
+
+    it("answers like App Service: 401 without the header, 403 with a wrong one, 400 for other resources", () => {
+      const resource = url("https://ml.azure.com");
+      expect(
+        answerTokenRequest({ ...base, url: resource, secretHeader: undefined }).status,
+      ).to.equal(401);
+      expect(answerTokenRequest({ ...base, url: resource, secretHeader: "nope" }).status).to.equal(
+        403,
+      );
+      const other = answerTokenRequest({
+        ...base,
+        url: url("https://vault.azure.net"),
+        secretHeader: "s3cret",
+      });
+      expect(other.status).to.equal(400);
+      expect(other.body.error).to.equal("invalid_resource");
+    });
+
+    it("returns the token with expires_on in epoch seconds as a string, as App Service does", () => {
+      const answer = answerTokenRequest({
+        ...base,
+        url: url("https://ml.azure.com/"),
+        secretHeader: "s3cret",
+      });
+      expect(answer.status).to.equal(200);
+      expect(answer.body).to.include({
+        access_token: "token-for-ml",
+        resource: "https://ml.azure.com/",
+        token_type: "Bearer",
+        expires_on: String(base.nowInSeconds + 3600),
+      });
+    });
+  });
+
+  describe("TLS material and proxy helpers @unit", () => {
+    it("accepts a generated CA + loopback certificate and rejects a certificate from another CA", async () => {
+      const first = await generateTlsMaterial();
+      const second = await generateTlsMaterial();
+      expect(findTlsMaterialProblem(first)).to.equal(undefined);
+      expect(findTlsMaterialProblem({ ...first, caPem: second.caPem })).to.match(
+        /not signed by the CA/,
+      );
+      expect(findTlsMaterialProblem({ ...first, keyPem: second.keyPem })).to.match(/private key/);
+    });
+
+    it("reports material that expires within a week as unusable", async () => {
+      const material = await generateTlsMaterial({ validityInDays: 3 });
+      expect(findTlsMaterialProblem(material)).to.match(/expires too soon/);
+    });
+
+    it("drops hop-by-hop headers but keeps Host, auth and content headers", () => {
+      const kept = withoutHopByHopHeaders([
+        "Host",
+        "127.0.0.1:1",
+        "Connection",
+        "keep-alive",
+        "Authorization",
+        "SharedKey a:b",
+        "Keep-Alive",
+        "timeout=5",
+        "Content-Length",
+        "5",
+        "Expect",
+        "100-continue",
+      ]);
+      expect(kept).to.deep.equal([
+        "Host",
+        "127.0.0.1:1",
+        "Authorization",
+        "SharedKey a:b",
+        "Content-Length",
+        "5",
+      ]);
+    });
+
+    it("answers blob faults with Storage error codes", () => {
+      expect(storageErrorCode(503)).to.equal("ServerBusy");
+      expect(storageErrorCode(500)).to.equal("InternalError");
+      expect(storageErrorCode(408)).to.equal("OperationTimedOut");
+    });
+  });
+
+  describe("over HTTPS @emulator", () => {
+    it("is trusted by a child node process through NODE_EXTRA_CA_CERTS, and refused without it", async () => {
+      const { info } = getEmulator();
+      const script =
+        "require('https').get(process.argv[1], { headers: { authorization: 'Bearer ' + process.env.TOKEN } }, " +
+        "(r) => { console.log(JSON.stringify({ status: r.statusCode })); r.resume(); })" +
+        ".on('error', (e) => console.log(JSON.stringify({ error: e.code })));";
+      const target = `${info.armEndpoint}${info.workspaceId}?api-version=${API_VERSION}`;
+      const env: NodeJS.ProcessEnv = { ...process.env, TOKEN: info.token };
+      delete env.NODE_EXTRA_CA_CERTS;
+
+      const trusted = await execFileAsync(process.execPath, ["-e", script, target], {
+        env: { ...env, NODE_EXTRA_CA_CERTS: info.caCertPath },
+      });
+      expect(JSON.parse(trusted.stdout)).to.deep.equal({ status: 200 });
+
+      const untrusted = await execFileAsync(process.execPath, ["-e", script, target], { env });
+      expect(JSON.parse(untrusted.stdout).error).to.match(/CERT|SIGNATURE/);
+    });
+
+    it("is trusted by an undici Agent given the CA as connect.ca, and refused with another CA", async () => {
+      const { info } = getEmulator();
+      const ok = await armGet(info, info.workspaceId);
+      expect(ok.status).to.equal(200);
+      expect(ok.body.name).to.equal(info.workspaceName);
+
+      const stranger = new Agent({ connect: { ca: (await generateTlsMaterial()).caPem } });
+      try {
+        const failure = await request(
+          `${info.armEndpoint}${info.workspaceId}?api-version=${API_VERSION}`,
+          {
+            dispatcher: stranger,
+          },
+        ).then(
+          () => undefined,
+          (error: NodeJS.ErrnoException) => error,
+        );
+        expect(failure?.code).to.match(/CERT|SIGNATURE/);
+      } finally {
+        await stranger.close();
+      }
+    });
+  });
+
+  describe("managed identity @emulator", () => {
+    it("gives DefaultAzureCredential an ARM token the control plane accepts and an Azure ML token", async () => {
+      const emulator = getEmulator();
+      const mark = emulator.requests.mark();
+      const credential = new DefaultAzureCredential();
+      const arm = await credential.getToken("https://management.azure.com/.default");
+      const ml = await credential.getToken("https://ml.azure.com/.default");
+
+      expect(arm.expiresOnTimestamp).to.be.greaterThan(Date.now());
+      const workspace = await armGet(emulator.info, emulator.info.workspaceId, arm.token);
+      expect(workspace.status).to.equal(200);
+      const mlClaims = JSON.parse(
+        Buffer.from(ml.token.split(".")[1], "base64url").toString("utf8"),
+      );
+      expect(mlClaims.aud).to.equal("https://ml.azure.com");
+
+      const identityCalls = emulator.requests.since(mark).filter((r) => r.plane === "identity");
+      expect(identityCalls.map((r) => r.status)).to.deep.equal([200, 200]);
+    });
+
+    it("refuses a token request whose X-IDENTITY-HEADER does not match with 403", async () => {
+      const { info } = getEmulator();
+      const response = await request(
+        `${info.identityEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent("https://management.azure.com")}`,
+        { headers: { "X-IDENTITY-HEADER": `${info.identityHeader}-wrong` } },
+      );
+      expect(response.statusCode).to.equal(403);
+      expect(((await response.body.json()) as any).access_token).to.equal(undefined);
+    });
+  });
+
+  describe("blob front door @emulator", () => {
+    it("proxies a real @azure/storage-blob upload and download, and logs each PUT", async () => {
+      const emulator = getEmulator();
+      const container = containerClient(emulator.info, uniqueName("runtime"));
+      const mark = emulator.requests.mark();
+      await container.create();
+      const blob = container.getBlockBlobClient("folder/hello.txt");
+      await blob.upload("hello, blob", 11);
+      expect((await blob.downloadToBuffer()).toString("utf8")).to.equal("hello, blob");
+
+      const puts = emulator.requests
+        .since(mark)
+        .filter((r) => r.plane === "blob" && r.method === "PUT");
+      expect(puts.map((r) => r.status)).to.deep.equal([201, 201]);
+      expect(puts[1].path).to.equal(
+        `/${emulator.info.storageAccountName}/${container.containerName}/folder/hello.txt`,
+      );
+    });
+
+    it("passes SAS-signed requests through to Azurite's signature check", async () => {
+      const { info } = getEmulator();
+      const container = containerClient(info, uniqueName("sas"));
+      await container.create();
+      const sas = generateBlobSASQueryParameters(
+        {
+          containerName: container.containerName,
+          blobName: "via-sas.txt",
+          permissions: BlobSASPermissions.parse("cw"),
+          expiresOn: new Date(Date.now() + 3600_000),
+        },
+        new StorageSharedKeyCredential(info.storageAccountName, DEV_STORE_ACCOUNT_KEY),
+      ).toString();
+      const blob = new BlockBlobClient(
+        `${info.blobEndpoint}${container.containerName}/via-sas.txt?${sas}`,
+      );
+      await blob.upload("sas", 3);
+      const forged = new BlockBlobClient(
+        `${info.blobEndpoint}${container.containerName}/via-sas.txt?${sas.replace(/sig=[^&]+/, "sig=AAAA")}`,
+        undefined,
+        { retryOptions: { maxTries: 1 } },
+      );
+      const refused = await forged.upload("x", 1).then(
+        () => undefined,
+        (error: { statusCode?: number }) => error,
+      );
+      expect(refused?.statusCode).to.equal(403);
+    });
+
+    it("injects a 503 into a blob PUT, which the storage SDK retries to success", async () => {
+      const emulator = getEmulator();
+      const container = containerClient(emulator.info, uniqueName("fault"));
+      await container.create();
+      emulator.faults.add({
+        kind: "status",
+        status: 503,
+        plane: "blob",
+        method: "PUT",
+        path: "/retried.txt",
+      });
+      const mark = emulator.requests.mark();
+      await container.getBlockBlobClient("retried.txt").upload("ok", 2);
+
+      const puts = emulator.requests.since(mark).filter((r) => r.method === "PUT");
+      expect(puts.map((r) => [r.status, r.fault])).to.deep.equal([
+        [503, "status"],
+        [201, undefined],
+      ]);
+      expect(puts[0].clientRequestId).to.be.a("string").and.equal(puts[1].clientRequestId);
+    });
+
+    it("drops a blob connection once, which the storage SDK retries to success", async () => {
+      const emulator = getEmulator();
+      const container = containerClient(emulator.info, uniqueName("drop"));
+      await container.create();
+      emulator.faults.add({ kind: "drop", plane: "blob", method: "PUT", path: "/dropped.txt" });
+      const mark = emulator.requests.mark();
+      await container.getBlockBlobClient("dropped.txt").upload("ok", 2);
+
+      const puts = emulator.requests.since(mark).filter((r) => r.method === "PUT");
+      expect(puts.map((r) => [r.status, r.fault])).to.deep.equal([
+        [0, "drop"],
+        [201, undefined],
+      ]);
+    });
+  });
+
+  describe("persistence @emulator", () => {
+    let dataDir: string;
+    let running: RunningEmulator | undefined;
+
+    beforeEach(async () => {
+      dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "azureml-emulator-data-"));
+    });
+
+    afterEach(async () => {
+      await running?.close();
+      running = undefined;
+      await fs.rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("keeps an environment version and a blob across a restart with the same dataDir", async () => {
+      running = await startEmulator({ dataDir, certDir: testCertDir() });
+      const first = running.info;
+      const versionPath = `${first.workspaceId}/environments/${uniqueName("env")}/versions/1`;
+      const created = await armPut(first, versionPath, environmentBody());
+      expect(created.status).to.be.oneOf([200, 201]);
+      const container = containerClient(first, "persisted");
+      await container.createIfNotExists();
+      await container.getBlockBlobClient("kept.txt").upload("kept", 4);
+      const oldPorts = [first.armEndpoint, first.blobEndpoint, running.azuriteUrl].map(portOf);
+      await running.close();
+      running = undefined;
+      expect(await Promise.all(oldPorts.map(isPortOpen))).to.deep.equal([false, false, false]);
+
+      running = await startEmulator({ dataDir, certDir: testCertDir() });
+      const again = await armGet(running.info, versionPath);
+      expect(again.status).to.equal(200);
+      expect(again.body.properties.image).to.equal(environmentBody().properties.image);
+      const blob = containerClient(running.info, "persisted").getBlockBlobClient("kept.txt");
+      expect((await blob.downloadToBuffer()).toString("utf8")).to.equal("kept");
+    });
+  });
+
+  describe("azureml-emulator CLI @emulator", () => {
+    it("prints one JSON line with every EmulatorInfo field, serves it, and exits 0 on SIGTERM", async () => {
+      const child = spawn(
+        process.execPath,
+        [MAIN_JS, "--cert-dir", testCertDir(), "--progression", "immediate"],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      const stdoutLines: string[] = [];
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      const exited = new Promise<number | null>((resolve) =>
+        child.once("exit", (code) => resolve(code)),
+      );
+      const lines = createInterface({ input: child.stdout });
+      lines.on("line", (line) => stdoutLines.push(line));
+      const firstLine = await new Promise<string>((resolve, reject) => {
+        lines.once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`CLI exited with ${code}: ${stderr}`)));
+      });
+      const info = JSON.parse(firstLine) as EmulatorInfo;
+      expect(Object.keys(info).sort()).to.deep.equal(
+        [
+          "armEndpoint",
+          "blobEndpoint",
+          "caCertPath",
+          "identityEndpoint",
+          "identityHeader",
+          "location",
+          "mlToken",
+          "resourceGroupName",
+          "storageAccountName",
+          "subscriptionId",
+          "token",
+          "workspaceId",
+          "workspaceName",
+        ].sort(),
+      );
+      const workspace = await armGet(info, info.workspaceId);
+      expect(workspace.status).to.equal(200);
+      const azuritePort = Number(/Azurite http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+      expect(await isPortOpen(azuritePort)).to.equal(true);
+
+      child.kill("SIGTERM");
+      expect(await exited).to.equal(0);
+      expect(stdoutLines).to.have.length(1);
+      expect(await isPortOpen(azuritePort)).to.equal(false);
+      expect(await isPortOpen(portOf(info.armEndpoint))).to.equal(false);
+    });
+  });
+});
