@@ -257,31 +257,26 @@ export async function runExample(
     stack: args.stack,
     config: args.config,
     hostDir,
+    // Pulumi runs a program in its project directory (relative asset paths).
+    workDir: example.projectDir,
     maskSecrets: !args.showSecrets,
   });
-  const previousCwd = process.cwd();
-  // Pulumi runs a program with the project directory as its cwd (relative asset paths).
-  process.chdir(example.projectDir);
-  try {
-    print(`Previewing update (${args.stack}):`);
-    const planned = await runner.preview(program);
-    printRun(print, runner.operations, planned, true);
-    let outputs = planned;
-    if (!args.previewOnly) {
-      print(`Updating (${args.stack}):`);
-      outputs = await runner.up(program);
-      printRun(print, runner.operations, outputs, false);
-    }
-    const operations = [...runner.operations];
-    if (args.destroyAfter && !args.previewOnly) {
-      print(`Destroying (${args.stack}):`);
-      await runner.destroy();
-      printRun(print, runner.operations, {}, false);
-    }
-    return { outputs, operations };
-  } finally {
-    process.chdir(previousCwd);
+  print(`Previewing update (${args.stack}):`);
+  const planned = await runner.preview(program);
+  printRun(print, runner.operations, planned, true);
+  let outputs = planned;
+  if (!args.previewOnly) {
+    print(`Updating (${args.stack}):`);
+    outputs = await runner.up(program);
+    printRun(print, runner.operations, outputs, false);
   }
+  const operations = [...runner.operations];
+  if (args.destroyAfter && !args.previewOnly) {
+    print(`Destroying (${args.stack}):`);
+    await runner.destroy();
+    printRun(print, runner.operations, {}, false);
+  }
+  return { outputs, operations };
 }
 
 function printRun(

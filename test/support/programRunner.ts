@@ -9,8 +9,10 @@
 // and keeps its own state map outside; runs must not overlap. What setMocks cannot give us
 // (parent, dependencies, resource options) is read from the RegisterResourceRequest by
 // replacing the mock monitor's registerResource with one that sees the whole request.
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadLikeHost, UNKNOWN, viaStruct } from "./loadLikeHost";
+import { namespacedConfig, setProgramConfig } from "./mockConfig";
 
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
@@ -78,8 +80,18 @@ export interface ProgramRunnerOptions {
   readonly stack: string;
   /** Stack config. Keys without a namespace get `<project>:`, like `pulumi config set`. */
   readonly config?: Record<string, string>;
-  /** The provider host's cwd: where `import("pulumi-azureml/…")` in a provider resolves. Default: process.cwd(). */
+  /**
+   * The provider host's cwd: where `import("pulumi-azureml/…")` in a serialized provider
+   * resolves, normally a project with the package installed. Default: process.cwd().
+   */
   readonly hostDir?: string;
+  /**
+   * The working directory during a run, for the program and the providers alike (relative
+   * paths such as a CodeVersion's `path`). Default: hostDir.
+   */
+  readonly workDir?: string;
+  /** Config keys the program should see as secrets (`Config.requireSecret`). */
+  readonly secretConfigKeys?: readonly string[];
   /** Return secret program outputs as "[secret]" instead of their plaintext. */
   readonly maskSecrets?: boolean;
 }
@@ -298,7 +310,7 @@ interface Registration {
 type DispatchResult = { id: string | undefined; state: Record<string, unknown> };
 
 interface Run {
-  readonly command: "preview" | "up";
+  readonly command: "preview" | "up" | "destroy";
   readonly preview: boolean;
   readonly registered: Set<string>;
   readonly operations: Operation[];
@@ -307,15 +319,18 @@ interface Run {
   readonly replacedEntries: StateEntry[];
   readonly providers: Map<string, Promise<pulumi.dynamic.ResourceProvider>>;
   readonly inflight: Set<Promise<unknown>>;
+  restoreConfig?: () => void;
 }
 
 export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunner {
   const { project, stack } = options;
-  const config = namespaced(options.config ?? {}, project);
+  const config = namespacedConfig(options.config ?? {}, project);
   const state = new Map<string, StateEntry>();
   const stackUrn = `urn:pulumi:${stack}::${project}::pulumi:pulumi:Stack::${project}-${stack}`;
   let operations: Operation[] = [];
   let running = false;
+  const hostDir = path.resolve(options.hostDir ?? process.cwd());
+  const workDir = path.resolve(options.workDir ?? hostDir);
 
   // Like the engine starting a fresh host per command: each run deserializes and configures
   // every provider text once.
@@ -325,7 +340,7 @@ export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunne
     }
     let loaded = run.providers.get(text);
     if (!loaded) {
-      loaded = loadLikeHost(text, config, project, { cwd: options.hostDir });
+      loaded = loadLikeHost(text, config, project, { cwd: hostDir });
       run.providers.set(text, loaded);
     }
     return loaded;
@@ -539,11 +554,7 @@ export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunne
     };
   }
 
-  async function execute(command: "preview" | "up", program: Program): Promise<ProgramOutputs> {
-    if (running) {
-      throw new Error("a run is already in progress; runs share the process-wide Pulumi runtime");
-    }
-    running = true;
+  function newRun(command: Run["command"]): Run {
     const run: Run = {
       command,
       preview: command === "preview",
@@ -555,6 +566,28 @@ export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunne
       inflight: new Set(),
     };
     operations = run.operations;
+    return run;
+  }
+
+  // One run at a time (the Pulumi runtime is process-wide), inside the working directory: the
+  // CLI runs the program, and the engine the provider host, in the project directory.
+  async function exclusive<T>(body: () => Promise<T>): Promise<T> {
+    if (running) {
+      throw new Error("a run is already in progress; runs share the process-wide Pulumi runtime");
+    }
+    running = true;
+    const previousCwd = process.cwd();
+    process.chdir(workDir);
+    try {
+      return await body();
+    } finally {
+      process.chdir(previousCwd);
+      running = false;
+    }
+  }
+
+  async function execute(command: "preview" | "up", program: Program): Promise<ProgramOutputs> {
+    const run = newRun(command);
     // The SDK rejects every output of a failed resource, and a program is free to leave them
     // unobserved; the language host would turn any unhandled rejection into a program failure.
     // Collect them for the duration of the run (under mocha this also keeps its handler quiet).
@@ -588,7 +621,7 @@ export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunne
       return outputs;
     } finally {
       process.off("unhandledRejection", onUnhandled);
-      running = false;
+      run.restoreConfig?.();
     }
   }
 
@@ -631,7 +664,7 @@ export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunne
       stack,
       run.preview,
     );
-    pulumi.runtime.setAllConfig(config);
+    run.restoreConfig = setProgramConfig(config, project, options.secretConfigKeys);
     const monitor = pulumi.runtime.getMonitor() as any;
     monitor.registerResource = (req: any, callback: (err: unknown, res?: unknown) => void) => {
       const reg = describe(req, monitor);
@@ -689,37 +722,23 @@ export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunne
   }
 
   return {
-    preview: (program) => execute("preview", program),
-    up: (program) => execute("up", program),
-    async destroy() {
-      if (running) {
-        throw new Error("a run is already in progress");
-      }
-      const run: Run = {
-        command: "up",
-        preview: false,
-        registered: new Set(),
-        operations: [],
-        diagnostics: [],
-        replacedEntries: [],
-        providers: new Map(),
-        inflight: new Set(),
-      };
-      operations = run.operations;
-      for (const entry of deletionOrder([...state.values()])) {
-        record(run, entry, { op: "delete" });
-        try {
-          await deleteEntry(run, entry);
-        } catch (error) {
-          throw new DeploymentError(
-            "destroy",
-            [{ urn: entry.urn, message: (error as Error).message }],
-            { cause: error },
-          );
+    preview: (program) => exclusive(() => execute("preview", program)),
+    up: (program) => exclusive(() => execute("up", program)),
+    destroy: () =>
+      exclusive(async () => {
+        const run = newRun("destroy");
+        for (const entry of deletionOrder([...state.values()])) {
+          record(run, entry, { op: "delete" });
+          try {
+            await deleteEntry(run, entry);
+          } catch (error) {
+            throw new DeploymentError("destroy", [{ urn: entry.urn, message: messageOf(error) }], {
+              cause: error,
+            });
+          }
+          state.delete(entry.urn);
         }
-        state.delete(entry.urn);
-      }
-    },
+      }),
     get state() {
       return state;
     },
@@ -765,12 +784,6 @@ function dedupe(diagnostics: ResourceDiagnostic[]): ResourceDiagnostic[] {
     const key = `${d.urn}\n${d.message}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
-}
-
-function namespaced(config: Record<string, string>, project: string): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]),
-  );
 }
 
 // The engine's annotateSecrets (an output is secret when its same-named input was) plus
