@@ -1,6 +1,6 @@
 // TLS material for the emulator: a throwaway CA and a server certificate for the loopback names.
 // Clients trust the CA through NODE_EXTRA_CA_CERTS=<caCertPath> or an explicit `ca` option.
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { X509Certificate, createPrivateKey, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -207,13 +207,7 @@ export async function prepareTls(options: TlsOptions = {}): Promise<PreparedTls>
     options.certDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "azureml-emulator-tls-")));
   await fs.mkdir(dir, { recursive: true });
 
-  let material = options.tls ?? (await readBundle(dir));
-  if (material === undefined || findTlsMaterialProblem(material) !== undefined) {
-    material = await generateTlsMaterial();
-  }
-  if (!options.tls) {
-    await writeFileAtomic(path.join(dir, BUNDLE_FILE), JSON.stringify(material), 0o600);
-  }
+  const material = options.tls ?? (await reuseOrCreateBundle(dir));
   const caCertPath = path.join(dir, CA_FILE);
   if ((await readText(caCertPath)) !== material.caPem) {
     await writeFileAtomic(caCertPath, material.caPem, 0o644);
@@ -230,6 +224,37 @@ export async function prepareTls(options: TlsOptions = {}): Promise<PreparedTls>
       }
     },
   };
+}
+
+/** Reads valid material from dir, or makes and stores it; when two processes race, the first file wins. */
+async function reuseOrCreateBundle(dir: string): Promise<TlsMaterial> {
+  const file = path.join(dir, BUNDLE_FILE);
+  const existing = await readBundle(dir);
+  if (existing !== undefined && findTlsMaterialProblem(existing) === undefined) {
+    return existing;
+  }
+  const fresh = await generateTlsMaterial();
+  const temporary = await writeTemporary(file, JSON.stringify(fresh), 0o600);
+  if (existing === undefined) {
+    try {
+      // link() creates the name only if it is free: a concurrent first run keeps the winner's CA.
+      await fs.link(temporary, file);
+      await fs.rm(temporary, { force: true });
+      return fresh;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        await fs.rm(temporary, { force: true });
+        throw error;
+      }
+      const winner = await readBundle(dir);
+      if (winner !== undefined && findTlsMaterialProblem(winner) === undefined) {
+        await fs.rm(temporary, { force: true });
+        return winner;
+      }
+    }
+  }
+  await fs.rename(temporary, file);
+  return fresh;
 }
 
 // One JSON file holds the set, so a concurrent reader never sees a CA from one run and a key from another.
@@ -265,7 +290,11 @@ async function readText(file: string): Promise<string | undefined> {
 }
 
 async function writeFileAtomic(file: string, text: string, mode: number): Promise<void> {
-  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await fs.rename(await writeTemporary(file, text, mode), file);
+}
+
+async function writeTemporary(file: string, text: string, mode: number): Promise<string> {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await fs.writeFile(temporary, text, { mode });
-  await fs.rename(temporary, file);
+  return temporary;
 }
