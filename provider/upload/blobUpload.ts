@@ -133,6 +133,14 @@ function blockId(index: number): string {
   return Buffer.from(`block-${String(index).padStart(6, "0")}`).toString("base64");
 }
 
+/** Node's codes for a server certificate that no trusted CA vouches for. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+]);
+
 /** Removes SAS signatures from text that may echo a URL. */
 export function redactSas(text: string): string {
   return text.replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED");
@@ -153,7 +161,11 @@ function toUploadError(blobName: string, e: unknown): BlobUploadError {
     err.statusCode !== undefined
       ? ` (HTTP ${err.statusCode}${storageErrorCode ? ` ${storageErrorCode}` : ""})`
       : "";
-  const reason = redactSas(String(err.message ?? e).split("\n")[0]);
+  let reason = redactSas(String(err.message ?? e).split("\n")[0]);
+  if (err.code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(err.code)) {
+    reason +=
+      " (to trust a private CA such as the emulator's, set caCertPath / AZUREML_CA_CERT_PATH)";
+  }
   return new BlobUploadError(blobName, `Uploading blob "${blobName}" failed${status}: ${reason}`, {
     statusCode: err.statusCode,
     storageErrorCode,
