@@ -100,9 +100,16 @@ function fileChanged(file: WalkedFile, actual: number | string): ContentPathErro
   );
 }
 
+/** A file that vanished since the walk is a change too, not a bare ENOENT. */
+function vanishedToChanged(file: WalkedFile, e: unknown): unknown {
+  return (e as NodeJS.ErrnoException).code === "ENOENT" ? fileChanged(file, "no file") : e;
+}
+
 /** Reads a whole file of known size into one buffer, checking that the size still holds. */
 async function readWhole(file: WalkedFile): Promise<Buffer> {
-  const handle = await fs.open(file.absolutePath, "r");
+  const handle = await fs.open(file.absolutePath, "r").catch((e: unknown) => {
+    throw vanishedToChanged(file, e);
+  });
   try {
     const { size } = await handle.stat();
     if (size !== file.size) {
@@ -135,13 +142,18 @@ async function streamInto(
     highWaterMark: chunkSizeInBytes,
     signal: abortSignal,
   });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > file.size) {
-      stream.destroy();
-      throw fileChanged(file, `more than ${file.size}`);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > file.size) {
+        throw fileChanged(file, `more than ${file.size}`);
+      }
+      digest.update(chunk);
     }
-    digest.update(chunk);
+  } catch (e) {
+    throw vanishedToChanged(file, e);
+  } finally {
+    stream.destroy();
   }
   if (total !== file.size) {
     throw fileChanged(file, total);

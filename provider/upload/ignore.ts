@@ -50,7 +50,8 @@ export interface IgnoreRulesOptions {
    * turning this on can make the content hash differ from the SDK's for the same folder (a version
    * registered by the CLI is then not reused). Outside a git repository no parent file is read.
    * In each folder `.amlignore` wins over `.gitignore`. A deeper file wins over a shallower one,
-   * but cannot re-include a directory that a shallower file excludes.
+   * but cannot re-include a directory that a shallower file excludes. If a parent file excludes
+   * the code folder itself, everything in it is excluded, as in git.
    * @default false
    */
   readonly includeParentIgnoreFiles?: boolean;

@@ -245,6 +245,18 @@ describe("content hash (SDK hash_version 202208)", () => {
     expect(error).to.include({ code: "FileChangedDuringRead" });
   });
 
+  it("@unit a file deleted since the walk fails as a change, naming the file", async () => {
+    const error = await hashFileList([
+      { absolutePath: path.join(tmp, "gone.py"), relativePath: "gone.py", size: 3 },
+    ]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isContentPathError(error)).to.equal(true);
+    expect(error).to.include({ code: "FileChangedDuringRead" });
+    expect((error as Error).message).to.contain("gone.py");
+  });
+
   it("@unit many small and large files hash the same with any read-ahead setting", async () => {
     const tree: Tree = {};
     for (let i = 0; i < 40; i++) {
