@@ -1,0 +1,272 @@
+/**
+ * Fault injection shared by every front end of the emulator (ARM control plane, blob front door,
+ * data plane). Transport-agnostic: `take()` decides, `applyFault()` writes to a node response.
+ */
+import type { ServerResponse } from "node:http";
+import { armErrorBody } from "./errors";
+
+export type FaultKind = "status" | "drop" | "latency" | "lroFail";
+export type FaultPlane = "arm" | "blob" | "data";
+
+export interface FaultRule {
+  kind: FaultKind;
+  /** Match the HTTP method (case-insensitive). */
+  method?: string;
+  /** Substring of the request path (no query), or a regular expression written as `/.../`. */
+  path?: string;
+  plane?: FaultPlane;
+  /** kind "status": the status to answer with (429, 500, 503, 408, ...). */
+  status?: number;
+  /** Retry-After header value for a "status" fault (seconds or an HTTP date). 429 defaults to "1". */
+  retryAfter?: string;
+  /** Also (or instead) send `retry-after-ms` and `x-ms-retry-after-ms`. */
+  retryAfterMs?: number;
+  /** kind "latency": delay, then serve normally. */
+  latencyInMs?: number;
+  /** Apply to the next N matching requests. Ignored when `rate` is set. @default 1 */
+  times?: number;
+  /** Apply to this fraction (0..1) of matching requests, decided by a PRNG seeded with `seed`. */
+  rate?: number;
+  /** @default 1 */
+  seed?: number;
+  /** kind "lroFail": the error the next matching long-running operation ends with. Also overrides a "status" body. */
+  error?: { code: string; message: string };
+}
+
+export interface FaultRequest {
+  method: string;
+  path: string;
+  plane: FaultPlane;
+}
+
+export interface FaultController {
+  /** Adds a rule and returns its id. Throws TypeError for an invalid rule. */
+  add(rule: FaultRule): string;
+  remove(id: string): void;
+  clear(): void;
+  /** Consulted by any front end: returns the fault to apply to this request now, or undefined. Never returns "lroFail" rules. */
+  take(request: FaultRequest): FaultRule | undefined;
+  /** Consulted when a long-running operation starts: the pending "lroFail" rule it should end with, if any. */
+  takeLroFailure(request: FaultRequest): FaultRule | undefined;
+  /** The active rules, each with its `id`. */
+  list(): Array<FaultRule & { id: string }>;
+}
+
+interface ActiveRule {
+  id: string;
+  rule: FaultRule;
+  remaining: number;
+  pathRegex?: RegExp;
+  random: () => number;
+}
+
+const FAULT_KINDS: readonly FaultKind[] = ["status", "drop", "latency", "lroFail"];
+const FAULT_PLANES: readonly FaultPlane[] = ["arm", "blob", "data"];
+
+export function createFaultController(initial: FaultRule[] = []): FaultController {
+  let rules: ActiveRule[] = [];
+  let nextId = 1;
+
+  function takeMatching(request: FaultRequest, lro: boolean): FaultRule | undefined {
+    for (const active of rules) {
+      if ((active.rule.kind === "lroFail") !== lro || !matches(active, request)) {
+        continue;
+      }
+      if (active.rule.rate !== undefined) {
+        if (active.random() < active.rule.rate) {
+          return { ...active.rule };
+        }
+        continue;
+      }
+      active.remaining -= 1;
+      if (active.remaining <= 0) {
+        rules = rules.filter((r) => r !== active);
+      }
+      return { ...active.rule };
+    }
+    return undefined;
+  }
+
+  const controller: FaultController = {
+    add(rule) {
+      const pathRegex = validateRule(rule);
+      const id = `fault-${nextId++}`;
+      rules.push({
+        id,
+        rule: { ...rule },
+        remaining: rule.times ?? 1,
+        pathRegex,
+        random: mulberry32(rule.seed ?? 1),
+      });
+      return id;
+    },
+    remove(id) {
+      rules = rules.filter((r) => r.id !== id);
+    },
+    clear() {
+      rules = [];
+    },
+    take: (request) => takeMatching(request, false),
+    takeLroFailure: (request) => takeMatching(request, true),
+    list: () => rules.map((r) => ({ ...r.rule, id: r.id })),
+  };
+  for (const rule of initial) {
+    controller.add(rule);
+  }
+  return controller;
+}
+
+function matches(active: ActiveRule, request: FaultRequest): boolean {
+  const { rule } = active;
+  if (rule.plane !== undefined && rule.plane !== request.plane) {
+    return false;
+  }
+  if (rule.method !== undefined && rule.method.toUpperCase() !== request.method.toUpperCase()) {
+    return false;
+  }
+  if (rule.path !== undefined) {
+    const path = request.path.split("?")[0];
+    return active.pathRegex !== undefined ? active.pathRegex.test(path) : path.includes(rule.path);
+  }
+  return true;
+}
+
+/** Returns the compiled path regex when the rule uses one; throws TypeError for an invalid rule. */
+function validateRule(rule: FaultRule): RegExp | undefined {
+  if (typeof rule !== "object" || rule === null || !FAULT_KINDS.includes(rule.kind)) {
+    throw new TypeError(`Expected \`kind\` to be one of ${FAULT_KINDS.join(", ")}.`);
+  }
+  if (rule.plane !== undefined && !FAULT_PLANES.includes(rule.plane)) {
+    throw new TypeError(`Expected \`plane\` to be one of ${FAULT_PLANES.join(", ")}.`);
+  }
+  if (rule.kind === "status") {
+    if (
+      !Number.isInteger(rule.status) ||
+      (rule.status as number) < 100 ||
+      (rule.status as number) > 599
+    ) {
+      throw new TypeError("A fault of kind `status` needs an HTTP `status` between 100 and 599.");
+    }
+  }
+  if (rule.kind === "latency" && !(typeof rule.latencyInMs === "number" && rule.latencyInMs >= 0)) {
+    throw new TypeError("A fault of kind `latency` needs a non-negative `latencyInMs`.");
+  }
+  if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) {
+    throw new TypeError("Expected `times` to be a positive integer.");
+  }
+  if (
+    rule.rate !== undefined &&
+    !(typeof rule.rate === "number" && rule.rate >= 0 && rule.rate <= 1)
+  ) {
+    throw new TypeError("Expected `rate` to be a number between 0 and 1.");
+  }
+  if (
+    rule.retryAfterMs !== undefined &&
+    !(typeof rule.retryAfterMs === "number" && rule.retryAfterMs >= 0)
+  ) {
+    throw new TypeError("Expected `retryAfterMs` to be a non-negative number.");
+  }
+  if (
+    rule.error !== undefined &&
+    (typeof rule.error.code !== "string" || typeof rule.error.message !== "string")
+  ) {
+    throw new TypeError("Expected `error` to be { code: string, message: string }.");
+  }
+  if (
+    rule.path !== undefined &&
+    rule.path.length > 1 &&
+    rule.path.startsWith("/") &&
+    rule.path.endsWith("/")
+  ) {
+    try {
+      return new RegExp(rule.path.slice(1, -1));
+    } catch (e) {
+      throw new TypeError(
+        `Invalid \`path\` regular expression ${rule.path}: ${(e as Error).message}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/** Small deterministic PRNG (mulberry32): same seed, same sequence of draws in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The ARM error code a "status" fault answers with. */
+export function faultErrorCode(status: number): string {
+  if (status === 429) {
+    return "TooManyRequests";
+  }
+  if (status === 408) {
+    return "RequestTimeout";
+  }
+  if (status >= 500) {
+    return "InternalServerError";
+  }
+  return "FaultInjected";
+}
+
+/** The headers a "status" fault answers with (besides content-type and request id). */
+export function faultHeaders(fault: FaultRule): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfter !== undefined) {
+    headers["Retry-After"] = fault.retryAfter;
+  } else if (fault.status === 429 && fault.retryAfterMs === undefined) {
+    // A 429 without any Retry-After header is not retried by Azure SDK clients.
+    headers["Retry-After"] = "1";
+  }
+  if (fault.retryAfterMs !== undefined) {
+    headers["retry-after-ms"] = String(fault.retryAfterMs);
+    headers["x-ms-retry-after-ms"] = String(fault.retryAfterMs);
+  }
+  return headers;
+}
+
+/** Applies a taken "status"/"drop"/"latency" fault to a node response; returns true when the request was consumed. */
+export async function applyFault(
+  fault: FaultRule,
+  res: ServerResponse,
+  requestId: string,
+): Promise<boolean> {
+  switch (fault.kind) {
+    case "latency":
+      await new Promise<void>((resolve) => setTimeout(resolve, fault.latencyInMs ?? 0));
+      return false;
+    case "drop":
+      // No response at all: the client sees a reset connection (ECONNRESET / "other side closed").
+      res.socket?.destroy();
+      res.destroy();
+      return true;
+    case "status": {
+      const status = fault.status ?? 500;
+      const code = fault.error?.code ?? faultErrorCode(status);
+      const message =
+        fault.error?.message ?? `Injected fault: the emulator answered ${status} on purpose.`;
+      const body = JSON.stringify(armErrorBody(code, message));
+      if (!res.headersSent) {
+        res.statusCode = status;
+        for (const [name, value] of Object.entries(faultHeaders(fault))) {
+          res.setHeader(name, value);
+        }
+        res.setHeader("x-ms-request-id", requestId);
+        res.setHeader("Content-Type", "application/json; charset=utf-8");
+        res.setHeader("Content-Length", Buffer.byteLength(body));
+      }
+      res.end(body);
+      return true;
+    }
+    case "lroFail":
+      return false;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * api-version and query-string checks: the version must be present and supported for the route;
+ * declared query parameters must have valid values; in strict mode, undeclared ones are rejected.
+ */
+import { ErrorFactory } from "../errors";
+import type { SpecParameter } from "../spec/load";
+import type { Middleware } from "./pipeline";
+
+/** Azure ML api-versions the emulator answers (all share the 2024-04-01 wire shapes; contract 1.2). */
+export const SUPPORTED_ML_API_VERSIONS: readonly string[] = [
+  "2022-10-01",
+  "2023-04-01",
+  "2023-10-01",
+  "2024-04-01",
+  "2024-10-01",
+  "2025-04-01",
+  "2025-06-01",
+  "2025-09-01",
+  "2025-12-01",
+  "2026-03-01",
+  "2026-05-01",
+  "2026-07-01",
+];
+
+/** Any dated version is accepted for Microsoft.Storage reads. */
+const STORAGE_API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+
+export function createApiVersionMiddleware(options: {
+  strict: () => boolean;
+  location: string;
+}): Middleware {
+  return {
+    name: "apiVersion",
+    async handle(ctx, next) {
+      if (ctx.routeError !== undefined) {
+        throw ctx.routeError;
+      }
+      const route = ctx.route?.route;
+      if (route === undefined) {
+        throw ErrorFactory.routeNotFound(ctx.method, ctx.path);
+      }
+      if (route.apiVersions !== "none") {
+        const apiVersion = ctx.query.get("api-version");
+        if (apiVersion === null || apiVersion === "") {
+          throw ErrorFactory.missingApiVersion();
+        }
+        const supported =
+          route.apiVersions === "ml"
+            ? SUPPORTED_ML_API_VERSIONS.includes(apiVersion)
+            : STORAGE_API_VERSION.test(apiVersion);
+        if (!supported) {
+          throw ErrorFactory.unsupportedApiVersion(
+            apiVersion,
+            route.resourceType || route.template,
+            options.location,
+            route.apiVersions === "ml" ? SUPPORTED_ML_API_VERSIONS : ["any YYYY-MM-DD version"],
+          );
+        }
+        ctx.apiVersion = apiVersion;
+      }
+      const declared = new Map(route.queryParameters.map((p) => [p.name.toLowerCase(), p]));
+      for (const name of new Set(ctx.query.keys())) {
+        if (name === "api-version") {
+          continue;
+        }
+        const parameter = declared.get(name.toLowerCase());
+        if (parameter === undefined) {
+          if (options.strict()) {
+            throw ErrorFactory.invalidQueryParameter(name, route.id);
+          }
+          continue;
+        }
+        checkQueryValue(parameter, ctx.query.get(name) as string);
+      }
+      for (const parameter of route.queryParameters) {
+        if (parameter.required === true && findQuery(ctx.query, parameter.name) === undefined) {
+          throw ErrorFactory.missingQueryParameter(parameter.name);
+        }
+      }
+      await next();
+    },
+  };
+}
+
+/** Case-insensitive lookup of a query parameter (ARM treats parameter names that way). */
+export function findQuery(query: URLSearchParams, name: string): string | undefined {
+  for (const [key, value] of query) {
+    if (key.toLowerCase() === name.toLowerCase()) {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+function checkQueryValue(parameter: SpecParameter, value: string): void {
+  if (
+    (parameter.type === "integer" || parameter.type === "number") &&
+    !/^-?\d+(\.\d+)?$/.test(value)
+  ) {
+    throw ErrorFactory.invalidQueryParameterValue(
+      parameter.name,
+      value,
+      `expected ${parameter.type}`,
+    );
+  }
+  if (parameter.type === "boolean" && !/^(true|false)$/i.test(value)) {
+    throw ErrorFactory.invalidQueryParameterValue(parameter.name, value, "expected true or false");
+  }
+  if (
+    parameter.enum !== undefined &&
+    !parameter.enum.some((e) => e.toLowerCase() === value.toLowerCase())
+  ) {
+    throw ErrorFactory.invalidQueryParameterValue(
+      parameter.name,
+      value,
+      `expected one of ${parameter.enum.join(", ")}`,
+    );
+  }
+}

@@ -1,0 +1,33 @@
+/** Bearer-token check: every ARM and admin request needs the ARM-audience token. */
+import { ErrorFactory } from "../errors";
+import { ARM_AUDIENCE, checkAuthorization } from "../tokens";
+import type { Middleware } from "./pipeline";
+
+export function createAuthMiddleware(getToken: () => string, now: () => number): Middleware {
+  return {
+    name: "auth",
+    async handle(ctx, next) {
+      const check = checkAuthorization(
+        ctx.req.headers.authorization,
+        { token: getToken(), audience: ARM_AUDIENCE },
+        now(),
+      );
+      if (!check.ok) {
+        switch (check.reason) {
+          case "missing":
+            throw ErrorFactory.authenticationMissing();
+          case "malformed":
+            throw ErrorFactory.authenticationMalformed();
+          case "expired":
+            throw ErrorFactory.tokenExpired();
+          case "audience":
+            throw ErrorFactory.audienceMismatch(check.audience, check.allowed);
+          case "invalid":
+          default:
+            throw ErrorFactory.invalidAuthenticationToken();
+        }
+      }
+      await next();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/** Fault injection: consults the fault controller and applies status / drop / latency faults. */
+import { applyFault, type FaultController } from "../faults";
+import type { Middleware } from "./pipeline";
+
+export function createFaultMiddleware(faults: FaultController): Middleware {
+  return {
+    name: "faults",
+    async handle(ctx, next) {
+      if (ctx.route?.route.faultable === true) {
+        const fault = faults.take({ method: ctx.method, path: ctx.path, plane: "arm" });
+        if (fault !== undefined) {
+          ctx.fault = fault.kind;
+          if (await applyFault(fault, ctx.res, ctx.requestId)) {
+            ctx.responded = true;
+            return;
+          }
+        }
+      }
+      await next();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/** Path-name rules and request-body validation against the generated spec. */
+import { ErrorFactory } from "../errors";
+import { validateRequestBody } from "../validate";
+import { rawBodyOf } from "./context";
+import type { Middleware } from "./pipeline";
+
+export const validationMiddleware: Middleware = {
+  name: "validation",
+  async handle(ctx, next) {
+    const match = ctx.route;
+    if (match === undefined) {
+      return next();
+    }
+    for (const rule of match.route.nameRules) {
+      const value = match.params[rule.parameter];
+      if (value !== undefined && !rule.pattern.test(value)) {
+        throw ErrorFactory.invalidName(rule.parameter, value, rule.description);
+      }
+    }
+    ctx.body = parseJsonBody(ctx.req.headers["content-type"], rawBodyOf(ctx));
+    if (match.route.bodyOperationId !== undefined) {
+      const result = validateRequestBody(match.route.bodyOperationId, ctx.body);
+      if (!result.ok) {
+        throw ErrorFactory.validationFailed(result.violations);
+      }
+      ctx.body = result.value;
+    }
+    await next();
+  },
+};
+
+export function parseJsonBody(contentType: string | undefined, raw: Buffer): unknown {
+  if (raw.length === 0) {
+    return undefined;
+  }
+  if (
+    contentType !== undefined &&
+    !/json/i.test(contentType) &&
+    !/^text\/plain/i.test(contentType)
+  ) {
+    throw ErrorFactory.unsupportedMediaType(contentType);
+  }
+  const text = raw.toString("utf8").replace(/^\uFEFF/, "");
+  if (text.trim() === "") {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw ErrorFactory.invalidRequestContent((e as Error).message);
+  }
+}
