@@ -175,10 +175,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     mounted.plane = plane;
     // Placed before the ARM listener's stop (stops run in reverse), so no request meets a closed plane.
     stops.splice(stops.length - 1, 0, () => plane.close());
+    frontDoor.attach(plane);
+    // The seeded datastores' containers must exist before a client is told where to upload.
+    await plane.ready();
     for (const rule of options.faults ?? []) {
       plane.faults.add(rule);
     }
-    frontDoor.attach(plane);
 
     const identity = await startIdentityEndpoint({
       host: LOOPBACK,

@@ -82,6 +82,15 @@ function containerClient(info: EmulatorInfo, name: string, retryDelayInMs = 20):
   return service.getContainerClient(name);
 }
 
+/** The JWT header and claims of an emulator token, merged. */
+function decodeJwt(token: string): Record<string, unknown> {
+  const [header, claims] = token
+    .split(".")
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")));
+  return { ...header, ...claims };
+}
+
 function environmentBody() {
   return {
     properties: {
@@ -296,22 +305,43 @@ describe("emulator runtime", () => {
 
   describe("managed identity @emulator", () => {
     it("gives DefaultAzureCredential an ARM token the control plane accepts and an Azure ML token", async () => {
-      const emulator = getEmulator();
-      const mark = emulator.requests.mark();
+      const { info } = getEmulator();
       const credential = new DefaultAzureCredential();
       const arm = await credential.getToken("https://management.azure.com/.default");
       const ml = await credential.getToken("https://ml.azure.com/.default");
 
       expect(arm.expiresOnTimestamp).to.be.greaterThan(Date.now());
-      const workspace = await armGet(emulator.info, emulator.info.workspaceId, arm.token);
+      expect(decodeJwt(arm.token)).to.deep.include({
+        kid: "azureml-emulator",
+        aud: "https://management.azure.com",
+      });
+      expect(decodeJwt(ml.token)).to.deep.include({
+        kid: "azureml-emulator",
+        aud: "https://ml.azure.com",
+      });
+      const workspace = await armGet(info, info.workspaceId, arm.token);
       expect(workspace.status).to.equal(200);
-      const mlClaims = JSON.parse(
-        Buffer.from(ml.token.split(".")[1], "base64url").toString("utf8"),
-      );
-      expect(mlClaims.aud).to.equal("https://ml.azure.com");
+    });
 
-      const identityCalls = emulator.requests.since(mark).filter((r) => r.plane === "identity");
-      expect(identityCalls.map((r) => r.status)).to.deep.equal([200, 200]);
+    it("serves a fresh process's DefaultAzureCredential from IDENTITY_ENDPOINT, once per resource", async () => {
+      // MSAL caches managed-identity tokens process-wide, so only a new process shows the calls.
+      const emulator = getEmulator();
+      const mark = emulator.requests.mark();
+      const script =
+        "const { DefaultAzureCredential } = require('@azure/identity'); const c = new DefaultAzureCredential();" +
+        "Promise.all(['https://management.azure.com/.default', 'https://ml.azure.com/.default'].map((s) => c.getToken(s)))" +
+        ".then((t) => console.log(JSON.stringify(t.map((x) => x.token.length > 0))), (e) => console.log(JSON.stringify(e.message)));";
+      const { stdout } = await execFileAsync(process.execPath, ["-e", script], {
+        cwd: process.cwd(),
+      });
+      expect(JSON.parse(stdout)).to.deep.equal([true, true]);
+
+      const calls = emulator.requests.since(mark).filter((r) => r.plane === "identity");
+      expect(calls.map((r) => r.status)).to.deep.equal([200, 200]);
+      expect(calls.map((r) => new URLSearchParams(r.query).get("resource")).sort()).to.deep.equal([
+        "https://management.azure.com",
+        "https://ml.azure.com",
+      ]);
     });
 
     it("refuses a token request whose X-IDENTITY-HEADER does not match with 403", async () => {

@@ -93,10 +93,16 @@ export async function stopSharedEmulator(): Promise<void> {
 
 let counter = 0;
 
-/** A name no other test in this run (or a concurrent run) uses: `<prefix>-<random>-<n>`. */
+/**
+ * A name no other test in this run (or a concurrent run) uses: `<prefix>-<n><4 letters>`. It ends in
+ * a letter, so it also satisfies Azure ML's compute rule (no trailing `-<digits>`), and stays short.
+ */
 export function uniqueName(prefix: string): string {
   counter += 1;
-  return `${prefix}-${randomBytes(3).toString("hex")}-${counter}`;
+  const letters = Array.from(randomBytes(4), (byte) => String.fromCharCode(97 + (byte % 26))).join(
+    "",
+  );
+  return `${prefix}-${counter.toString(36)}${letters}`;
 }
 
 /** The stack config a Pulumi program would set to target the shared emulator. */
