@@ -386,6 +386,46 @@ describe("harness: whole programs through the program runner", function () {
   });
 });
 
+describe("harness: resource options and secrets through the program runner", function () {
+  this.timeout(60_000);
+
+  beforeEach(() => {
+    providerEvents().length = 0;
+  });
+
+  it("keeps a secret input's output secret and honours additionalSecretOutputs @host", async () => {
+    const runner = createProgramRunner({ project: "harness", stack: "opts", maskSecrets: true });
+    const outputs = await runner.up(async () => {
+      const e = new Echo(
+        "e",
+        { message: pulumi.secret("s3cret"), key: "e" },
+        { additionalSecretOutputs: ["length"] },
+      );
+      return { message: e.message, length: e.length, key: e.key };
+    });
+    expect(outputs).to.deep.equal({ message: "[secret]", length: "[secret]", key: "e" });
+    // The provider itself saw plaintext, as the host does (it does not accept secrets).
+    expect(providerEvents()).to.include("check key=e message=s3cret");
+    await runner.destroy();
+  });
+
+  it("honours the replaceOnChanges, deleteBeforeReplace and ignoreChanges options @host", async () => {
+    const runner = createProgramRunner({ project: "harness", stack: "opts" });
+    const program = (message: string, opts: pulumi.CustomResourceOptions) => async () => {
+      new Echo("e", { message, key: "e" }, opts);
+    };
+    await runner.up(program("a", {}));
+    providerEvents().length = 0;
+    await runner.up(program("b", { replaceOnChanges: ["message"], deleteBeforeReplace: true }));
+    expect(runner.operations[0]).to.deep.include({ op: "replace", replaces: ["message"] });
+    expect(providerEvents().filter((e) => /^(create|delete)/.test(e))).to.have.length(2);
+    expect(providerEvents().find((e) => /^(create|delete)/.test(e))).to.match(/^delete /);
+    await runner.up(program("c", { ignoreChanges: ["message"] }));
+    expect(summary(runner.operations)).to.deep.equal(["same e"]);
+    await runner.destroy();
+  });
+});
+
 describe("harness: a real resource through the program runner", function () {
   this.timeout(120_000);
   let project: UserProject;

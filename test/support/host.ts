@@ -165,6 +165,15 @@ export async function startHost(
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once("exit", killAllOnExit);
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(signal, () => {
+        killAllOnExit();
+        // Signals skip "exit" handlers. With no other listener left, die as the signal would.
+        if (process.listenerCount(signal) === 0) {
+          process.kill(process.pid, signal);
+        }
+      });
+    }
   }
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => {
