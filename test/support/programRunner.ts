@@ -301,7 +301,6 @@ interface Registration {
   readonly custom: boolean;
   readonly parent: string | undefined;
   readonly dependencies: string[];
-  readonly importId: string;
   /** As the SDK serialized them: secrets wrapped, unknowns as Unknown objects (preview). */
   readonly rawInputs: Record<string, unknown>;
   readonly options: ResourceOptionsSeen;
@@ -708,7 +707,6 @@ export function createProgramRunner(options: ProgramRunnerOptions): ProgramRunne
       custom: req.getCustom(),
       parent: parent || undefined,
       dependencies: [...new Set<string>(req.getDependenciesList())],
-      importId: req.getImportid(),
       rawInputs: pulumi.runtime.deserializeProperties(req.getObject(), true),
       options: {
         deleteBeforeReplace: req.getDeletebeforereplace(),
