@@ -99,6 +99,9 @@ export interface CallOptions {
   retryNonIdempotent?: boolean;
 }
 
+/** Options for `begin*`: polling options plus per-call request options. */
+export type BeginOptions = LongRunningOptions & Omit<CallOptions, "abortSignal">;
+
 /** The client other modules use. All paths are ARM paths (resource ids) unless noted. */
 export interface AzureMlClient {
   readonly settings: AzureMlSettings;
@@ -135,20 +138,20 @@ export interface AzureMlClient {
     path: string,
     body: unknown,
     operation: string,
-    options?: LongRunningOptions,
+    options?: BeginOptions,
   ): Promise<LongRunningOperation<T>>;
   /** DELETE as a long-running operation (Location); a 404 counts as already done. */
   beginDelete(
     path: string,
     operation: string,
-    options?: LongRunningOptions,
+    options?: BeginOptions,
   ): Promise<LongRunningOperation<unknown>>;
   /** POST as a long-running operation (Location / Azure-AsyncOperation). */
   beginPost<T = unknown>(
     path: string,
     body: unknown,
     operation: string,
-    options?: LongRunningOptions,
+    options?: BeginOptions,
   ): Promise<LongRunningOperation<T>>;
 }
 
@@ -299,17 +302,48 @@ export function createAzureMlClient(options: AzureMlClientOptions): AzureMlClien
     list<T>(path: string, operation: string, query?: QueryValues) {
       return listAll<T>(client, path, query, { operation });
     },
-    beginPut<T>(path: string, body: unknown, operation: string, options?: LongRunningOptions) {
-      return beginLongRunning<T>(client, { method: "PUT", path, body, operation }, options);
+    beginPut<T>(path: string, body: unknown, operation: string, options: BeginOptions = {}) {
+      return beginLongRunning<T>(
+        client,
+        beginRequest("PUT", path, body, operation, options),
+        options,
+      );
     },
-    beginDelete(path: string, operation: string, options?: LongRunningOptions) {
-      return beginLongRunning<unknown>(client, { method: "DELETE", path, operation }, options);
+    beginDelete(path: string, operation: string, options: BeginOptions = {}) {
+      return beginLongRunning<unknown>(
+        client,
+        beginRequest("DELETE", path, undefined, operation, options),
+        options,
+      );
     },
-    beginPost<T>(path: string, body: unknown, operation: string, options?: LongRunningOptions) {
-      return beginLongRunning<T>(client, { method: "POST", path, body, operation }, options);
+    beginPost<T>(path: string, body: unknown, operation: string, options: BeginOptions = {}) {
+      return beginLongRunning<T>(
+        client,
+        beginRequest("POST", path, body, operation, options),
+        options,
+      );
     },
   };
   return client;
+}
+
+function beginRequest(
+  method: string,
+  path: string,
+  body: unknown,
+  operation: string,
+  options: BeginOptions,
+): AzureMlRequest {
+  return {
+    method,
+    path,
+    body,
+    operation,
+    query: options.query,
+    headers: options.headers,
+    audience: options.audience,
+    retryNonIdempotent: options.retryNonIdempotent,
+  };
 }
 
 /**

@@ -47,6 +47,7 @@ export {
   type AzureMlClient,
   type AzureMlClientOptions,
   type AzureMlRequest,
+  type BeginOptions,
   type AzureMlResponse,
   type CallOptions,
   type QueryValues,

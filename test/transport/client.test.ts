@@ -1,0 +1,254 @@
+import { expect } from "chai";
+import { promises as fs } from "node:fs";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import { generateTlsMaterial } from "../../emulator/tls";
+import { createAzureMlClient } from "../../provider/core/client";
+import {
+  AccessTokenError,
+  AzureMlRestError,
+  NetworkError,
+  isAzureMlRestError,
+} from "../../provider/core/errors";
+import { assetContainerId, assetVersionId, workspaceId } from "../../provider/core/ids";
+import { getEmulator, uniqueName } from "../support/emulator";
+import {
+  attemptsOf,
+  environmentBody,
+  newClient,
+  rejectionOf,
+  transportSettings,
+  workspaceScope,
+} from "./support";
+
+const staticCredential = (token: string): TokenCredential => ({
+  getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+});
+
+describe("the REST client against the emulator @emulator", () => {
+  it("creates, reads, lists and deletes an asset version with the convenience methods", async () => {
+    const { client } = newClient();
+    const scope = workspaceScope();
+    const name = uniqueName("env");
+    const path = assetVersionId(scope, "environments", name, "1");
+    const created = await client.put<{ id: string; properties: { description: string } }>(
+      path,
+      environmentBody("first"),
+      "EnvironmentVersions_CreateOrUpdate",
+    );
+    expect(created.id.toLowerCase()).to.equal(path.toLowerCase());
+    expect(
+      (await client.get<typeof created>(path, "EnvironmentVersions_Get")).properties.description,
+    ).to.equal("first");
+    const listed = await client.list<{ name: string }>(
+      `${assetContainerId(scope, "environments", name)}/versions`,
+      "EnvironmentVersions_List",
+    );
+    expect(listed.map((v) => v.name)).to.deep.equal(["1"]);
+    expect((await client.delete(path, "EnvironmentVersions_Delete")).statusCode).to.be.oneOf([
+      200, 204,
+    ]);
+    expect(await client.getOrUndefined(path, "EnvironmentVersions_Get")).to.equal(undefined);
+    // Deleting again is fine: delete is idempotent (ARM answers 204 or 404 for "not there").
+    expect((await client.delete(path, "EnvironmentVersions_Delete")).statusCode).to.be.oneOf([
+      204, 404,
+    ]);
+  });
+
+  it("follows nextLink across pages until the list ends", async () => {
+    const { client } = newClient();
+    const scope = workspaceScope();
+    const name = uniqueName("env");
+    for (const version of ["1", "2", "3"]) {
+      await client.put(
+        assetVersionId(scope, "environments", name, version),
+        environmentBody(),
+        "EnvironmentVersions_CreateOrUpdate",
+      );
+    }
+    const mark = getEmulator().requests.mark();
+    const versions = await client.list<{ name: string }>(
+      `${assetContainerId(scope, "environments", name)}/versions`,
+      "EnvironmentVersions_List",
+      { $top: 1 },
+    );
+    expect(versions.map((v) => v.name).sort()).to.deep.equal(["1", "2", "3"]);
+    const pages = getEmulator()
+      .requests.since(mark)
+      .filter((r) => r.path.endsWith(`/environments/${name}/versions`));
+    expect(pages.length).to.be.at.least(3);
+    expect(pages.every((r) => r.status === 200)).to.equal(true);
+  });
+
+  it("fails a 404 clearly, with the operation name and the service's code", async () => {
+    const { client } = newClient();
+    const path = assetVersionId(workspaceScope(), "models", uniqueName("missing"), "1");
+    const error = await rejectionOf(client.get(path, "ModelVersions_Get"));
+    expect(isAzureMlRestError(error)).to.equal(true);
+    const rest = error as AzureMlRestError;
+    expect(rest.statusCode).to.equal(404);
+    expect(rest.message).to.match(
+      /^ModelVersions_Get failed: \w+: .*\(HTTP 404, request id [\w-]+\)$/,
+    );
+    expect(rest.url).to.include("api-version=");
+  });
+
+  it("rejects an unexpected success status when expectedStatus is given", async () => {
+    const { client } = newClient();
+    const error = (await rejectionOf(
+      client.request({
+        method: "GET",
+        path: workspaceId(workspaceScope()),
+        operation: "Workspaces_Get",
+        expectedStatus: [201],
+      }),
+    )) as AzureMlRestError;
+    expect(error.code).to.equal("UnexpectedStatus");
+    expect(error.message).to.include("expected HTTP 201, got 200");
+  });
+
+  it("gets its token through DefaultAzureCredential once per scope and reuses it", async () => {
+    // The real chain (App Service managed identity served by the emulator), counted from outside.
+    const chain = new DefaultAzureCredential();
+    const scopes: string[] = [];
+    const credential: TokenCredential = {
+      getToken: (scope, options) => {
+        scopes.push(String(scope));
+        return chain.getToken(scope, options);
+      },
+    };
+    const { client } = newClient({}, { credential });
+    for (let i = 0; i < 3; i++) {
+      await client.get(workspaceId(workspaceScope()), "Workspaces_Get");
+    }
+    expect(scopes).to.deep.equal(["https://management.azure.com/.default"]);
+    expect(
+      getEmulator()
+        .requests.all()
+        .some((r) => r.plane === "identity" && r.status === 200),
+    ).to.equal(true);
+  });
+
+  it("surfaces a 401 clearly when the credential's token is wrong, without retrying", async () => {
+    const { client } = newClient({}, { credential: staticCredential("not-a-real-token") });
+    const error = (await rejectionOf(
+      client.get(workspaceId(workspaceScope()), "Workspaces_Get"),
+    )) as AzureMlRestError;
+    expect(error).to.be.instanceOf(AzureMlRestError);
+    expect(error.statusCode).to.equal(401);
+    expect(error.code).to.equal("InvalidAuthenticationToken");
+    expect(error.message).to.include("The credential was rejected");
+    expect(error.message).to.not.include("not-a-real-token");
+    expect(attemptsOf(error.clientRequestId)).to.have.length(1);
+  });
+
+  it("sends the Azure ML audience token only where asked, so ARM rejects it", async () => {
+    const { client } = newClient();
+    const error = (await rejectionOf(
+      client.request({
+        method: "GET",
+        path: workspaceId(workspaceScope()),
+        operation: "Workspaces_Get",
+        audience: "ml",
+      }),
+    )) as AzureMlRestError;
+    expect(error.statusCode).to.equal(401);
+  });
+
+  it("names the scope when no token can be obtained, and sends nothing", async () => {
+    const { client } = newClient(
+      {},
+      {
+        credential: {
+          getToken: async () => {
+            throw new Error("no identity here");
+          },
+        },
+      },
+    );
+    const mark = getEmulator().requests.mark();
+    const error = await rejectionOf(client.get(workspaceId(workspaceScope()), "Workspaces_Get"));
+    expect(error).to.be.instanceOf(AccessTokenError);
+    expect((error as Error).message).to.match(
+      /^Could not get an access token for https:\/\/management\.azure\.com\/\.default: Error: no identity here/,
+    );
+    expect(
+      getEmulator()
+        .requests.since(mark)
+        .filter((r) => r.plane === "arm"),
+    ).to.have.length(0);
+  });
+
+  it("trusts a server on a fresh CA only when caCertPath names that CA", async () => {
+    const tls = await generateTlsMaterial();
+    const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: true }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "azureml-transport-ca-"));
+    try {
+      const caCertPath = path.join(dir, "ca.pem");
+      await fs.writeFile(caCertPath, tls.caPem);
+      const armEndpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const request = {
+        method: "GET",
+        path: "/ping",
+        operation: "Ping",
+        audience: "none" as const,
+      };
+
+      const untrusted = createAzureMlClient({
+        settings: transportSettings({ armEndpoint, caCertPath: undefined }),
+      });
+      const error = (await rejectionOf(untrusted.request(request))) as NetworkError;
+      expect(error).to.be.instanceOf(NetworkError);
+      expect(error.code).to.match(/CERT|SIGNATURE|ISSUER/);
+      expect(error.attempts).to.equal(1);
+
+      const trusted = createAzureMlClient({
+        settings: transportSettings({ armEndpoint, caCertPath }),
+      });
+      expect((await trusted.request(request)).body).to.deep.equal({ ok: true });
+    } finally {
+      server.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the setting when the CA file cannot be read", async () => {
+    const client = createAzureMlClient({
+      settings: transportSettings({ caCertPath: path.join(os.tmpdir(), uniqueName("missing-ca")) }),
+    });
+    const error = await rejectionOf(client.get(workspaceId(workspaceScope()), "Workspaces_Get"));
+    expect(error).to.be.instanceOf(TypeError);
+    expect((error as Error).message).to.include("azureml:caCertPath / AZUREML_CA_CERT_PATH");
+  });
+});
+
+describe("the REST client without a server", () => {
+  it("refuses to send a bearer token over plain http @unit", async () => {
+    const client = createAzureMlClient({
+      settings: {
+        armEndpoint: "https://127.0.0.1:9",
+        apiVersion: "2025-12-01",
+        requestTimeoutInMs: 1000,
+        maxRetries: 0,
+        retryDelayInMs: 1,
+        maxRetryDelayInMs: 1,
+        pollIntervalInMs: 1,
+        lroTimeoutInMs: 1000,
+      },
+      credential: staticCredential("secret-token"),
+    });
+    const error = await rejectionOf(
+      client.request({ method: "GET", url: "http://127.0.0.1:9/x", operation: "Plain" }),
+    );
+    expect((error as Error).message).to.equal(
+      "Bearer token authentication is not permitted for non-TLS protected (non-https) URLs.",
+    );
+  });
+});
