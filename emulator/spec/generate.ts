@@ -99,6 +99,8 @@ interface SourceFile {
 export interface GenerateOptions {
   specDir: string;
   commonTypesDir?: string;
+  /** @default SERVED_OPERATIONS */
+  operations?: readonly string[];
 }
 
 /** Builds the subset document (pure apart from reading the input files). */
@@ -226,7 +228,7 @@ export function generateSpecSubset(options: GenerateOptions): Json {
 
   // Operations first: their body schemas seed the definition walk.
   const operations: Json = {};
-  const wanted = new Set(SERVED_OPERATIONS);
+  const wanted = new Set(options.operations ?? SERVED_OPERATIONS);
   for (const file of [mfe, mls]) {
     for (const [template, item] of Object.entries(file.json.paths as Json)) {
       for (const [method, op] of Object.entries(item as Json)) {
