@@ -146,7 +146,7 @@ export function redactSas(text: string): string {
   return text.replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED");
 }
 
-function toUploadError(blobName: string, e: unknown): BlobUploadError {
+function toUploadError(blobName: string, e: unknown, action = "Uploading"): BlobUploadError {
   const err = e as {
     name?: string;
     message?: string;
@@ -166,7 +166,7 @@ function toUploadError(blobName: string, e: unknown): BlobUploadError {
     reason +=
       " (to trust a private CA such as the emulator's, set caCertPath / AZUREML_CA_CERT_PATH)";
   }
-  return new BlobUploadError(blobName, `Uploading blob "${blobName}" failed${status}: ${reason}`, {
+  return new BlobUploadError(blobName, `${action} blob "${blobName}" failed${status}: ${reason}`, {
     statusCode: err.statusCode,
     storageErrorCode,
     requestId,
@@ -211,7 +211,7 @@ function toLoadedCredential(
 
 async function createContainerClient(
   target: UploadTarget,
-  options: UploadOptions,
+  options: Pick<UploadOptions, "caCertPath" | "retryOptions">,
 ): Promise<LoadedContainerClient> {
   const storage = await loadStorage();
   const retry = options.retryOptions ?? {};
@@ -394,4 +394,37 @@ export async function uploadFiles(
   }
 
   return { blobCount: items.length, byteCount: totalBytes, blobNames };
+}
+
+/** Options of {@link readBlobMetadata}. */
+export type ReadBlobMetadataOptions = Pick<
+  UploadOptions,
+  "abortSignal" | "caCertPath" | "retryOptions"
+>;
+
+/**
+ * Reads one blob's metadata, or `undefined` when the blob does not exist. Used before an upload
+ * the way the SDK's `check_blob_exists` does: an indicator blob that already says
+ * `upload_status=completed` means the same content is in place.
+ *
+ * @throws BlobUploadError for any failure other than a missing blob.
+ */
+export async function readBlobMetadata(
+  target: UploadTarget,
+  blobName: string,
+  options: ReadBlobMetadataOptions = {},
+): Promise<Record<string, string> | undefined> {
+  const container = await createContainerClient(target, options);
+  try {
+    const properties = await container
+      .getBlobClient(blobName)
+      .getProperties({ abortSignal: options.abortSignal });
+    return properties.metadata ?? {};
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    options.abortSignal?.throwIfAborted();
+    throw toUploadError(blobName, e, "Reading");
+  }
 }

@@ -3,6 +3,7 @@ import {
   AnonymousCredential,
   ContainerClient,
   newPipeline,
+  StorageSharedKeyCredential,
   type StoragePipelineOptions,
 } from "@azure/storage-blob";
 import { randomBytes } from "node:crypto";
@@ -11,15 +12,18 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
-import { uploadFiles } from "../../provider/upload/blobUpload";
-import { computeContentHash } from "../../provider/upload/contentHash";
+import { readBlobMetadata, uploadFiles } from "../../provider/upload/blobUpload";
+import { computeContentHash, computeObjectHash } from "../../provider/upload/contentHash";
 import { isBlobUploadError } from "../../provider/upload/errors";
+import { loadIgnoreRules } from "../../provider/upload/ignore";
 import {
   blobNamesForPendingUpload,
   indicatorBlob,
   indicatorMetadata,
+  legacyBlobNames,
   uploadPrefixFor,
 } from "../../provider/upload/plan";
+import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
 import { getEmulator } from "../support/emulator";
 
 const VECTOR_ROOT = path.resolve(__dirname, "../../../test/fixtures/code-hash-vectors/src");
@@ -165,6 +169,37 @@ describe("blob upload through a startPendingUpload SAS @emulator", () => {
         true,
       );
     }
+  });
+
+  it("@emulator uploads with an account key under LocalUpload/<md5>/ and reads the indicator back", async () => {
+    const { info } = getEmulator();
+    const { sasUri } = await startPendingUpload("upload-datastore");
+    const containerUrl = sasUri.split("?")[0];
+    const credential = new StorageSharedKeyCredential(
+      info.storageAccountName,
+      DEV_STORE_ACCOUNT_KEY,
+    );
+    const rules = await loadIgnoreRules(VECTOR_ROOT);
+    const md5 = await computeObjectHash(VECTOR_ROOT, rules);
+    const hashed = await computeContentHash(VECTOR_ROOT, { ignoreRules: rules });
+    const target = { containerUrl, credential, prefix: `LocalUpload/${md5}/src/` };
+    const names = legacyBlobNames(md5, "src", hashed.files);
+    const indicator = indicatorBlob(names);
+    const options = { caCertPath: info.caCertPath };
+
+    expect(await readBlobMetadata(target, indicator, options)).to.equal(undefined);
+    const result = await uploadFiles(target, hashed.files, {
+      ...options,
+      metadata: { blobName: indicator, metadata: indicatorMetadata("data-asset", "2") },
+    });
+
+    expect(result.blobNames).to.deep.equal(names);
+    expect(await readBlobMetadata(target, indicator, options)).to.deep.equal({
+      upload_status: "completed",
+      name: "data-asset",
+      version: "2",
+    });
+    expect(await readBlobMetadata(target, names[1], options)).to.deep.equal({});
   });
 
   it("@emulator a file above the single-shot limit goes up in blocks and arrives intact", async () => {
