@@ -15,6 +15,8 @@ export interface AzureMlLogger {
   warning(message: string): void;
   info(message: string): void;
   verbose(message: string): void;
+  /** Whether `level` is written; lets callers skip building messages nobody reads. Default: true. */
+  isEnabled?(level: LogLevel): boolean;
 }
 
 /** Reads `AZUREML_LOG_LEVEL`; unknown values fall back to `warning`. */
@@ -36,5 +38,11 @@ export function createLogger(
       write(`azureml:${wanted} ${message}`);
     }
   };
-  return { error: at("error"), warning: at("warning"), info: at("info"), verbose: at("verbose") };
+  return {
+    error: at("error"),
+    warning: at("warning"),
+    info: at("info"),
+    verbose: at("verbose"),
+    isEnabled: (wanted) => RANK[wanted] <= RANK[level],
+  };
 }

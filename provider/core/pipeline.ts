@@ -240,6 +240,9 @@ export function logPolicy(logger: AzureMlLogger): PipelinePolicy {
   return {
     name: "log",
     async sendRequest(request, next) {
+      if (logger.isEnabled?.("verbose") === false) {
+        return next(request);
+      }
       const url = redactUrl(request.url);
       const started = performance.now();
       logger.verbose(

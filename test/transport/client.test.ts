@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { generateTlsMaterial } from "../../emulator/tls";
 import { createAzureMlClient } from "../../provider/core/client";
+import { createLogger } from "../../provider/core/logger";
 import {
   AccessTokenError,
   AzureMlRestError,
@@ -29,6 +30,41 @@ const staticCredential = (token: string): TokenCredential => ({
 });
 
 describe("the REST client against the emulator @emulator", () => {
+  it("logs each attempt at verbose with redacted URLs and never the Authorization header", async () => {
+    const lines: string[] = [];
+    const logger = createLogger("verbose", (line) => lines.push(line));
+    const { client } = newClient({}, { logger });
+    getEmulator().faults.add({ kind: "status", status: 503, method: "GET", path: "/workspaces/" });
+    await client.request({
+      method: "GET",
+      path: workspaceId(workspaceScope()),
+      operation: "Workspaces_Get",
+    });
+    // The strict emulator rejects the unknown parameter; the log line is what matters here.
+    await rejectionOf(
+      client.request({
+        method: "GET",
+        path: workspaceId(workspaceScope()),
+        query: { sig: "very-secret" },
+        operation: "Workspaces_Get",
+      }),
+    );
+    const text = lines.join("\n");
+    expect(
+      lines.filter((l) => l.startsWith("azureml:verbose Workspaces_Get: GET ")),
+    ).to.have.length(3);
+    expect(
+      lines.some((l) => /^azureml:verbose Workspaces_Get: 503 from GET .* in \d+ ms/.test(l)),
+    ).to.equal(true);
+    expect(
+      lines.some((l) =>
+        /^azureml:info Workspaces_Get: attempt 1 got 503; retrying in \d+ ms/.test(l),
+      ),
+    ).to.equal(true);
+    expect(text).to.include("sig=REDACTED").and.not.include("very-secret");
+    expect(text.toLowerCase()).to.not.include("bearer").and.not.include("authorization");
+  });
+
   it("creates, reads, lists and deletes an asset version with the convenience methods", async () => {
     const { client } = newClient();
     const scope = workspaceScope();
