@@ -57,7 +57,7 @@ export class BlobUploadError extends Error {
     message: string,
     readonly details: {
       readonly statusCode?: number;
-      /** The storage error code (e.g. `AuthenticationFailed`), or Node's code for a network or TLS error. */
+      /** The storage error code (`AuthenticationFailed`…), or Node's code for a network error. */
       readonly storageErrorCode?: string;
       readonly requestId?: string;
       readonly cause?: unknown;
