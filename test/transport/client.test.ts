@@ -5,7 +5,9 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import { createControlPlane, type ControlPlane } from "../../emulator/app";
 import { generateTlsMaterial } from "../../emulator/tls";
+import { mintEmulatorTokens } from "../../emulator/tokens";
 import { createAzureMlClient } from "../../provider/core/client";
 import { createLogger } from "../../provider/core/logger";
 import {
@@ -218,39 +220,63 @@ describe("the REST client against the emulator @emulator", () => {
     ).to.have.length(0);
   });
 
-  it("trusts a server on a fresh CA only when caCertPath names that CA", async () => {
+  it("trusts a second control plane on a fresh CA only when caCertPath names that CA", async () => {
+    // A fresh CA that NODE_EXTRA_CA_CERTS (set for the shared emulator) does not contain.
     const tls = await generateTlsMaterial();
-    const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: true }));
-    });
+    const tokens = mintEmulatorTokens();
+    let controlPlane: ControlPlane | undefined;
+    const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) =>
+      controlPlane!.handle(req, res),
+    );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const armEndpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const scope = {
+      subscriptionId: "11111111-1111-1111-1111-111111111111",
+      resourceGroupName: "rg-second",
+      workspaceName: "mlw-second",
+    };
+    controlPlane = createControlPlane({
+      publicUrl: armEndpoint,
+      ...scope,
+      location: "westeurope",
+      tokens,
+      storage: {
+        accountName: "devstoreaccount1",
+        accountKey: "a2V5",
+        blobEndpoint: `${armEndpoint}/devstoreaccount1/`,
+        createContainer: async () => undefined,
+      },
+    });
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "azureml-transport-ca-"));
     try {
       const caCertPath = path.join(dir, "ca.pem");
       await fs.writeFile(caCertPath, tls.caPem);
-      const armEndpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const request = {
-        method: "GET",
-        path: "/ping",
-        operation: "Ping",
-        audience: "none" as const,
-      };
+      const credential = staticCredential(tokens.arm);
 
       const untrusted = createAzureMlClient({
         settings: transportSettings({ armEndpoint, caCertPath: undefined }),
+        credential,
       });
-      const error = (await rejectionOf(untrusted.request(request))) as NetworkError;
+      const error = (await rejectionOf(
+        untrusted.get(workspaceId(scope), "Workspaces_Get"),
+      )) as NetworkError;
       expect(error).to.be.instanceOf(NetworkError);
       expect(error.code).to.match(/CERT|SIGNATURE|ISSUER/);
       expect(error.attempts).to.equal(1);
+      expect(controlPlane.requests.all()).to.have.length(0);
 
       const trusted = createAzureMlClient({
         settings: transportSettings({ armEndpoint, caCertPath }),
+        credential,
       });
-      expect((await trusted.request(request)).body).to.deep.equal({ ok: true });
+      const workspace = await trusted.get<{ location: string }>(
+        workspaceId(scope),
+        "Workspaces_Get",
+      );
+      expect(workspace.location).to.equal("westeurope");
     } finally {
-      server.close();
+      await new Promise((resolve) => server.close(resolve));
+      await controlPlane.close();
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
