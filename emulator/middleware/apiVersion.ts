@@ -1,6 +1,7 @@
 /**
- * api-version and query-string checks: the version must be present and supported for the route;
- * declared query parameters must have valid values; in strict mode, undeclared ones are rejected.
+ * api-version and query-string checks: the version must be present, and in strict mode supported
+ * for the route; declared query parameters must have valid values; in strict mode, undeclared ones
+ * are rejected.
  */
 import { ErrorFactory } from "../errors";
 import type { SpecParameter } from "../spec/load";
@@ -44,10 +45,12 @@ export function createApiVersionMiddleware(options: {
         if (apiVersion === null || apiVersion === "") {
           throw ErrorFactory.missingApiVersion();
         }
+        // Loose mode answers any api-version with the same (2024-04-01) shapes.
         const supported =
-          route.apiVersions === "ml"
+          !options.strict() ||
+          (route.apiVersions === "ml"
             ? SUPPORTED_ML_API_VERSIONS.includes(apiVersion)
-            : STORAGE_API_VERSION.test(apiVersion);
+            : STORAGE_API_VERSION.test(apiVersion));
         if (!supported) {
           throw ErrorFactory.unsupportedApiVersion(
             apiVersion,

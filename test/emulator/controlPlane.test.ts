@@ -187,10 +187,14 @@ describe("control plane: protocol @emulator", () => {
     expect(r.body.error).to.include({ code: "InvalidQueryParameter", target: "$filter" });
   });
 
-  it("ignores unknown query parameters when strict is false @emulator", async () => {
+  it("ignores unknown query parameters and api-versions when strict is false @emulator", async () => {
     const loose = await startPlane({ strict: false });
     try {
       expect((await loose.call("GET", q(`${WS}/codes`, "&$filter=x"))).status).to.equal(200);
+      expect(
+        (await loose.call("GET", `${WS}/codes?api-version=2027-01-01-preview`)).status,
+      ).to.equal(200);
+      expect((await loose.call("GET", `${WS}/codes`)).status).to.equal(400);
     } finally {
       await loose.close();
     }
