@@ -7,6 +7,7 @@
  * endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER). Library users may inject a `TokenCredential`.
  */
 import type { TokenCredential } from "@azure/identity";
+import { createAbortError } from "./abort";
 import { AccessTokenError } from "./errors";
 
 /** Refresh this long before `expiresOnTimestamp`. */
@@ -59,10 +60,12 @@ export async function getAccessToken(
     return entry.current.token;
   }
   const cache = entry;
-  cache.pending ??= fetchToken(credential, scope, options.abortSignal).finally(() => {
+  // One shared request per scope; each caller stops waiting on its own abortSignal, but the
+  // request itself is not aborted for the others.
+  cache.pending ??= fetchToken(credential, scope).finally(() => {
     cache.pending = undefined;
   });
-  const fresh = await cache.pending;
+  const fresh = await abortable(cache.pending, options.abortSignal);
   cache.current = fresh;
   return fresh.token;
 }
@@ -78,14 +81,33 @@ export function invalidateAccessToken(scope: string, credential?: TokenCredentia
   void defaultCredential?.then((c) => caches.get(c)?.delete(scope));
 }
 
-async function fetchToken(
-  credential: TokenCredential,
-  scope: string,
-  abortSignal: AbortSignal | undefined,
-): Promise<CachedToken> {
+function abortable<T>(promise: Promise<T>, abortSignal: AbortSignal | undefined): Promise<T> {
+  if (!abortSignal) {
+    return promise;
+  }
+  if (abortSignal.aborted) {
+    return Promise.reject(createAbortError("Getting an access token was aborted."));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(createAbortError("Getting an access token was aborted."));
+    abortSignal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        abortSignal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        abortSignal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function fetchToken(credential: TokenCredential, scope: string): Promise<CachedToken> {
   let token;
   try {
-    token = await credential.getToken(scope, { abortSignal });
+    token = await credential.getToken(scope);
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw new AccessTokenError(scope, reason, error);

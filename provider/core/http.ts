@@ -54,7 +54,13 @@ export async function createAgentOptions(
     ca.push(await readCa(fs, options.caCertPath, "azureml:caCertPath / AZUREML_CA_CERT_PATH"));
     const extra = process.env.NODE_EXTRA_CA_CERTS;
     if (extra && extra !== options.caCertPath) {
-      ca.push(await readCa(fs, extra, "NODE_EXTRA_CA_CERTS"));
+      // Node only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we (by ignoring it).
+      ca.push(
+        ...(await readCa(fs, extra, "NODE_EXTRA_CA_CERTS").then(
+          (pem) => [pem],
+          () => [],
+        )),
+      );
     }
     agentOptions.connect = { ca };
   }

@@ -24,7 +24,10 @@ export interface AzureMlSettings {
   subscriptionId?: string;
   /** PEM file of an extra CA to trust for TLS (for example the emulator's). */
   caCertPath?: string;
-  /** Time allowed for response headers, and between body chunks, per attempt. */
+  /**
+   * Time allowed for response headers, and between body chunks, per attempt (undici's
+   * `headersTimeout`/`bodyTimeout`, checked on a timer wheel of about 1 s resolution).
+   */
   requestTimeoutInMs: number;
   /** Retries after the first attempt; 0 disables retries. */
   maxRetries: number;

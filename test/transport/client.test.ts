@@ -224,7 +224,7 @@ describe("the REST client against the emulator @emulator", () => {
     // A fresh CA that NODE_EXTRA_CA_CERTS (set for the shared emulator) does not contain.
     const tls = await generateTlsMaterial();
     const tokens = mintEmulatorTokens();
-    let controlPlane: ControlPlane | undefined;
+    let controlPlane: ControlPlane | undefined = undefined;
     const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) =>
       controlPlane!.handle(req, res),
     );
