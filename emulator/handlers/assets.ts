@@ -119,8 +119,7 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
   const versionsOf = (hc: HandlerContext, name: string) => {
     const prefixKey = `${containerKey(hc, name)}/versions/`;
     return hc.services.store
-      .list<StoredResource>(versionCollection(kind))
-      .filter((e) => e.key.startsWith(prefixKey))
+      .list<StoredResource>(versionCollection(kind), prefixKey)
       .map((e) => e.value);
   };
 

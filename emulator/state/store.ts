@@ -16,8 +16,8 @@ export interface Store {
   put<T>(collection: string, key: string, value: T): void;
   /** Returns true when the key existed. */
   delete(collection: string, key: string): boolean;
-  /** Entries in insertion order. */
-  list<T>(collection: string): Array<{ key: string; value: T }>;
+  /** Entries in insertion order, optionally only those whose key starts with `keyPrefix`. */
+  list<T>(collection: string, keyPrefix?: string): Array<{ key: string; value: T }>;
   /** Drops every collection. */
   clear(): void;
   snapshot(): StoreSnapshot;
@@ -60,12 +60,15 @@ export function createMemoryStore(initial?: StoreSnapshot): Store {
       }
       return existed;
     },
-    list<T>(collection: string) {
+    list<T>(collection: string, keyPrefix?: string) {
       const c = collections.get(collection);
       if (c === undefined) {
         return [];
       }
-      return [...c.entries()].map(([key, value]) => ({ key, value: clone(value) as T }));
+      // Filter before cloning: listing one container's versions must not copy every version.
+      return [...c.entries()]
+        .filter(([key]) => keyPrefix === undefined || key.startsWith(keyPrefix))
+        .map(([key, value]) => ({ key, value: clone(value) as T }));
     },
     clear() {
       collections = new Map();
