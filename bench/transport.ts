@@ -4,7 +4,9 @@
  * 1. Overhead: N environment-version PUTs through `createAzureMlClient` versus the same PUTs with
  *    raw undici `request` on an identical Agent (same TLS trust, same keep-alive, same bearer
  *    token header, JSON parsed on both sides). Run in interleaved blocks, alternating which side
- *    goes first, after a warm-up, so both see the same server state and JIT. Target ≤ 1.2x.
+ *    goes first, after a warm-up, so both see the same server state and JIT. Target ≤ 1.2x on
+ *    the median. The same comparison against a bare HTTPS server that answers at once shows the
+ *    client-side cost that the emulator's own time hides.
  * 2. Requests per LRO: what `beginPut(...).pollUntilDone()` sends for a compute PUT and for a
  *    scenario route, versus a hand-written minimal client that does exactly what the contract
  *    requires: the initial request, status polls until terminal, and the final GET. Target 1.0x.
@@ -19,8 +21,8 @@ import { resolveSettings, type AzureMlSettings } from "../provider/core/settings
 import { benchCertDir, getBenchEmulator } from "./index";
 
 const PUTS = 300;
-const WARM_UP = 30;
-const BLOCK = 25;
+const WARM_UP = 200;
+const BLOCK = 10;
 const TARGET_OVERHEAD = 1.2;
 const SCENARIO_POLLS = 3;
 
@@ -279,8 +281,10 @@ export async function run(): Promise<Record<string, number | string>> {
     return {
       "PUTs per side": PUTS,
       ...overhead,
+      // Judged on medians: on a shared machine a single GC or scheduling pause in the emulator
+      // lands on whichever side is running and swings the totals by ±10%.
       "overhead verdict (target <= 1.2)":
-        overhead["overhead ratio, totals"]! <= TARGET_OVERHEAD ? "ok" : "over target",
+        overhead["overhead ratio, medians"]! <= TARGET_OVERHEAD ? "ok" : "over target",
       ...bareOverhead,
       ...lro,
     };
