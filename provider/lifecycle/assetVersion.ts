@@ -1,0 +1,270 @@
+/**
+ * The lifecycle shared by the four asset-version resources: PUT a version, adopt an identical one,
+ * explain immutability conflicts, refresh, and the archive/delete/retain choice on delete.
+ */
+import { createHash } from "node:crypto";
+import { isAzureMlRestError } from "../core/errors";
+import {
+  ASSET_OPERATION,
+  assetReference,
+  assetVersionPath,
+  type AssetKind,
+  type AssetVersionResource,
+} from "../operations/assets";
+import { Failures, isFullyKnown, isKnown, type Session } from "./shared";
+
+/** What deleting a version does. Azure ML keeps versions immutable and usually archives them. */
+export type OnDelete = "archive" | "delete" | "retain";
+export const DEFAULT_ON_DELETE: OnDelete = "archive";
+
+/** Inputs shared by the asset-version resources after `check`. */
+export interface AssetVersionCommonInputs {
+  workspaceId?: string;
+  subscriptionId?: string;
+  resourceGroupName?: string;
+  workspaceName?: string;
+  name: string;
+  version?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  properties?: Record<string, string>;
+  onDelete?: OnDelete;
+  /** sha256 over the version's content, computed by `check` without any network call. */
+  contentHash?: string;
+  providerVersion?: string;
+}
+
+/** Outputs shared by the asset-version resources. */
+export interface AssetVersionCommonOutputs extends AssetVersionCommonInputs {
+  version: string;
+  /** The version's ARM id (also the Pulumi id). */
+  assetId: string;
+  /** `azureml:<name>:<version>`, accepted wherever Azure ML takes an asset reference. */
+  assetReference: string;
+  /** Where the content lives: the code, data or model URI, or the environment's image. */
+  assetUri: string;
+}
+
+/** Identity fields: a change means another Azure resource. */
+export const IDENTITY_FIELDS = [
+  "workspaceId",
+  "subscriptionId",
+  "resourceGroupName",
+  "workspaceName",
+  "name",
+  "version",
+] as const;
+
+/** Fields Azure ML updates in place on an existing version. */
+export const MUTABLE_FIELDS = [
+  "description",
+  "tags",
+  "properties",
+  "onDelete",
+  "providerVersion",
+] as const;
+
+/** sha256 of a canonical JSON rendering (keys sorted), for content fingerprints. */
+export function fingerprint(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex");
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(",")}]`;
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** A version derived from content: the first 16 hex digits of its content hash. */
+export function versionFromContentHash(contentHash: string): string {
+  return contentHash.slice(0, 16);
+}
+
+/**
+ * Fills in the version from the content hash when the user gave none, and refuses (at preview) a
+ * pinned version whose content changed: Azure ML would reject the PUT, versions being immutable.
+ */
+export function settleVersion(
+  olds: Partial<AssetVersionCommonInputs>,
+  news: AssetVersionCommonInputs,
+  contentHash: string,
+  failures: Failures,
+  describe: string,
+): string | undefined {
+  const explicit = news.version;
+  if (explicit === undefined) {
+    return isKnown(contentHash) ? versionFromContentHash(contentHash) : contentHash;
+  }
+  if (
+    isKnown(explicit) &&
+    explicit === olds.version &&
+    olds.name === news.name &&
+    olds.contentHash !== undefined &&
+    isKnown(contentHash) &&
+    olds.contentHash !== contentHash
+  ) {
+    failures.add(
+      "version",
+      `${describe} content changed but [version] stayed "${explicit}"; Azure ML versions are immutable. Give a new [version], or omit it to derive one from the content.`,
+    );
+  }
+  return explicit;
+}
+
+/** Common outputs of a version. */
+export function commonOutputs(
+  session: Session,
+  kind: AssetKind,
+  inputs: AssetVersionCommonInputs,
+  version: string,
+  assetUri: string,
+): AssetVersionCommonOutputs {
+  return {
+    ...inputs,
+    version,
+    assetId: `${session.workspace}/${kind}/${inputs.name}/versions/${version}`,
+    assetReference: assetReference(inputs.name, version),
+    assetUri,
+  };
+}
+
+/**
+ * PUTs a version. An identical existing version is accepted by Azure ML (and so adopted); a
+ * different one is refused, and the error says what to do about it.
+ */
+export async function putAssetVersion(
+  session: Session,
+  kind: AssetKind,
+  name: string,
+  version: string,
+  body: unknown,
+): Promise<AssetVersionResource> {
+  const operation = `${ASSET_OPERATION[kind]}_CreateOrUpdate`;
+  try {
+    const response = await session.client.request<AssetVersionResource>({
+      method: "PUT",
+      path: assetVersionPath(session.scope, kind, name, version),
+      body,
+      operation,
+    });
+    return response.body;
+  } catch (error) {
+    if (
+      isAzureMlRestError(error) &&
+      (error.statusCode === 409 || /cannot be (updated|changed)/i.test(error.message))
+    ) {
+      throw new Error(
+        `${name}:${version} already exists in the workspace with different content, and Azure ML versions are immutable. ` +
+          `Give a new [version], or omit [version] to derive one from the content. (${error.message})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+export async function getAssetVersion(
+  session: Session,
+  kind: AssetKind,
+  name: string,
+  version: string,
+): Promise<AssetVersionResource | undefined> {
+  return session.client.getOrUndefined<AssetVersionResource>(
+    assetVersionPath(session.scope, kind, name, version),
+    `${ASSET_OPERATION[kind]}_Get`,
+  );
+}
+
+/**
+ * Deletes, archives or keeps a version. Archiving re-PUTs the version as Azure ML returned it with
+ * `isArchived: true`, so nothing else changes. A version that is already gone is success.
+ */
+export async function removeAssetVersion(
+  session: Session,
+  kind: AssetKind,
+  name: string,
+  version: string,
+  onDelete: OnDelete,
+): Promise<void> {
+  if (onDelete === "retain") {
+    return;
+  }
+  if (onDelete === "delete") {
+    await session.client.delete(
+      assetVersionPath(session.scope, kind, name, version),
+      `${ASSET_OPERATION[kind]}_Delete`,
+    );
+    return;
+  }
+  const existing = await getAssetVersion(session, kind, name, version);
+  if (existing === undefined || existing.properties.isArchived === true) {
+    return;
+  }
+  await session.client.request({
+    method: "PUT",
+    path: assetVersionPath(session.scope, kind, name, version),
+    body: { properties: writableProperties(existing.properties, { isArchived: true }) },
+    operation: `${ASSET_OPERATION[kind]}_CreateOrUpdate`,
+  });
+}
+
+/** Read-only fields Azure ML returns but refuses (or ignores) on input. */
+const READ_ONLY = new Set(["provisioningState", "environmentType", "latestVersion", "nextVersion"]);
+
+/** The version's properties minus read-only fields, with overrides applied. */
+export function writableProperties(
+  properties: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (!READ_ONLY.has(key) && value !== null && value !== undefined) {
+      result[key] = value;
+    }
+  }
+  return { ...result, ...overrides };
+}
+
+/**
+ * Refresh: the version's mutable fields as Azure ML holds them now. Returns undefined when the
+ * version is gone (Pulumi then drops it from state).
+ */
+export async function refreshAssetVersion<O extends AssetVersionCommonOutputs>(
+  session: Session,
+  kind: AssetKind,
+  props: O,
+): Promise<O | undefined> {
+  const existing = await getAssetVersion(session, kind, props.name, props.version);
+  if (existing === undefined) {
+    return undefined;
+  }
+  const refreshed: O = { ...props };
+  const live = existing.properties;
+  assignOrDrop(refreshed, "description", live.description);
+  assignOrDrop(refreshed, "tags", nonEmpty(live.tags));
+  return refreshed;
+}
+
+function nonEmpty(map: Record<string, string> | undefined): Record<string, string> | undefined {
+  return map && Object.keys(map).length > 0 ? map : undefined;
+}
+
+function assignOrDrop<T extends object>(target: T, key: keyof T & string, value: unknown): void {
+  if (value === undefined || value === null) {
+    delete (target as Record<string, unknown>)[key];
+  } else {
+    (target as Record<string, unknown>)[key] = value;
+  }
+}
+
+/** True when every listed input is known, so content can be judged in preview. */
+export function allKnown(...values: unknown[]): boolean {
+  return values.every(isFullyKnown);
+}
