@@ -1,0 +1,186 @@
+/**
+ * DataVersion lifecycle. Loaded by the provider host through
+ * `await import("pulumi-azureml/provider/lifecycle/dataVersion")`.
+ */
+import { access } from "node:fs/promises";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { dataVersionBody } from "../operations/assets";
+import type { DataVersionInputs, DataVersionOutputs } from "../resources/dataVersion";
+import {
+  commonOutputs,
+  DEFAULT_ON_DELETE,
+  IDENTITY_FIELDS,
+  MUTABLE_FIELDS,
+  putAssetVersion,
+  refreshAssetVersion,
+  removeAssetVersion,
+  settleVersion,
+} from "./assetVersion";
+import { uploadToDefaultDatastore } from "./datastoreUpload";
+import { inspectPath } from "./localContent";
+import {
+  checkAssetCommon,
+  checkWorkspace,
+  Failures,
+  isKnown,
+  isRemoteUri,
+  openSession,
+  planDiff,
+  resolveLocalPath,
+  withoutProvider,
+} from "./shared";
+
+type Config = pulumi.dynamic.Config | undefined;
+
+const DATA_TYPES = ["uri_file", "uri_folder", "mltable"] as const;
+
+export async function check(
+  olds: DataVersionInputs,
+  news: DataVersionInputs,
+): Promise<pulumi.dynamic.CheckResult<DataVersionInputs>> {
+  const failures = new Failures();
+  const inputs = withoutProvider(news);
+  checkWorkspace(inputs, failures);
+  checkAssetCommon(inputs, failures);
+  delete inputs.fileCount;
+  delete inputs.byteCount;
+  delete inputs.contentHash;
+
+  if (inputs.dataType === undefined) {
+    failures.add("dataType", '[dataType] is required: "uri_file", "uri_folder" or "mltable".');
+  } else if (isKnown(inputs.dataType) && !DATA_TYPES.includes(inputs.dataType)) {
+    failures.add(
+      "dataType",
+      `[dataType] must be "uri_file", "uri_folder" or "mltable", got "${inputs.dataType}".`,
+    );
+  }
+  if (
+    inputs.referencedUris !== undefined &&
+    isKnown(inputs.dataType) &&
+    inputs.dataType !== "mltable"
+  ) {
+    failures.add("referencedUris", "[referencedUris] only applies to dataType mltable.");
+  }
+  const expect =
+    inputs.dataType === "uri_file" ? "file" : isKnown(inputs.dataType) ? "folder" : "any";
+  const content = await inspectPath(
+    inputs.path,
+    { dataType: inputs.dataType, referencedUris: inputs.referencedUris },
+    failures,
+    expect,
+  );
+  if (content?.local && inputs.dataType === "mltable") {
+    try {
+      await access(path.join(resolveLocalPath(content.path), "MLTable"));
+    } catch {
+      failures.add(
+        "path",
+        `[path] "${content.path}" has no MLTable file, which dataType mltable needs.`,
+      );
+    }
+  }
+  if (content && !failures.any) {
+    inputs.path = content.path;
+    if (content.local) {
+      inputs.fileCount = content.fileCount;
+      inputs.byteCount = content.byteCount;
+    }
+    inputs.contentHash = content.contentHash;
+    inputs.version = settleVersion(
+      olds,
+      inputs,
+      content.contentHash,
+      failures,
+      `DataVersion ${inputs.name}`,
+    );
+  }
+  return { inputs, failures: failures.list };
+}
+
+export async function diff(
+  _id: string,
+  olds: DataVersionOutputs,
+  news: DataVersionInputs,
+): Promise<pulumi.dynamic.DiffResult> {
+  // A moved local folder with the same files is the same content: [path] alone only updates state.
+  return planDiff(olds as never, news as never, {
+    replace: [...IDENTITY_FIELDS, "dataType", "referencedUris", "contentHash"],
+    update: [...MUTABLE_FIELDS, "path"],
+  });
+}
+
+async function apply(
+  inputs: DataVersionInputs,
+  config: Config,
+  stored?: { dataUri: string },
+): Promise<DataVersionOutputs> {
+  const session = openSession(inputs, config);
+  const version = inputs.version as string;
+  let dataUri = stored?.dataUri ?? inputs.path;
+  let uploadedBlobCount = 0;
+  if (!stored && !isRemoteUri(inputs.path)) {
+    const uploaded = await uploadToDefaultDatastore(session, resolveLocalPath(inputs.path), {
+      name: inputs.name,
+      version,
+    });
+    dataUri = uploaded.uri;
+    uploadedBlobCount = uploaded.uploadedBlobCount;
+  }
+  const body = dataVersionBody(
+    { dataType: inputs.dataType, dataUri, referencedUris: inputs.referencedUris },
+    inputs,
+  );
+  await putAssetVersion(session, "data", inputs.name, version, body);
+  return {
+    ...inputs,
+    ...commonOutputs(session, "data", inputs, version, dataUri),
+    dataUri,
+    uploadedBlobCount,
+  };
+}
+
+export async function create(
+  news: DataVersionInputs,
+  config?: Config,
+): Promise<pulumi.dynamic.CreateResult<DataVersionOutputs>> {
+  const outs = await apply(withoutProvider(news), config);
+  return { id: outs.assetId, outs };
+}
+
+export async function read(
+  id: string,
+  props: DataVersionOutputs,
+  config?: Config,
+): Promise<pulumi.dynamic.ReadResult<DataVersionOutputs>> {
+  const current = withoutProvider(props);
+  const refreshed = await refreshAssetVersion(openSession(current, config), "data", current);
+  return refreshed ? { id, props: refreshed } : {};
+}
+
+export async function update(
+  _id: string,
+  olds: DataVersionOutputs,
+  news: DataVersionInputs,
+  config?: Config,
+): Promise<pulumi.dynamic.UpdateResult<DataVersionOutputs>> {
+  const outs = await apply(withoutProvider(news), config, { dataUri: olds.dataUri });
+  return { outs: { ...outs, uploadedBlobCount: olds.uploadedBlobCount ?? 0 } };
+}
+
+export async function remove(
+  _id: string,
+  props: DataVersionOutputs,
+  config?: Config,
+): Promise<void> {
+  const session = openSession(props, config);
+  await removeAssetVersion(
+    session,
+    "data",
+    props.name,
+    props.version,
+    props.onDelete ?? DEFAULT_ON_DELETE,
+  );
+}
+
+export { remove as delete };

@@ -1,0 +1,123 @@
+/**
+ * Uploads a local file or folder to the workspace's default datastore the way azure-ai-ml does for
+ * data and model assets: under `LocalUpload/<md5 object hash>/<basename>`, skipping the upload when
+ * the indicator blob already says `upload_status=completed`.
+ */
+import * as path from "node:path";
+import { StorageSharedKeyCredential } from "@azure/storage-blob";
+import {
+  blobEndpointFromDatastore,
+  datastorePathUri,
+  datastoresPath,
+  listSecretsPath,
+  STORAGE_API_VERSION,
+  type DatastoreResource,
+  type StorageAccountResource,
+  type WorkspaceResource,
+} from "../operations/datastores";
+import { computeContentHash, computeObjectHash } from "../upload/contentHash";
+import { loadIgnoreRules } from "../upload/ignore";
+import { readBlobMetadata, uploadFiles } from "../upload/blobUpload";
+import {
+  indicatorBlob,
+  indicatorMetadata,
+  LEGACY_UPLOAD_FOLDER,
+  UPLOAD_COMPLETED_METADATA,
+  uploadPrefixFor,
+} from "../upload/plan";
+import type { Session } from "./shared";
+
+export interface DatastoreUploadResult {
+  /** `azureml://…/datastores/<ds>/paths/LocalUpload/<md5>/<basename>[/]`. */
+  uri: string;
+  uploadedBlobCount: number;
+}
+
+async function defaultDatastore(session: Session): Promise<DatastoreResource> {
+  const stores = await session.client.list<DatastoreResource>(
+    datastoresPath(session.scope),
+    "Datastores_List",
+    {
+      isDefault: true,
+    },
+  );
+  const store = stores.find((s) => s.properties.isDefault) ?? stores[0];
+  if (!store || store.properties.datastoreType !== "AzureBlob") {
+    throw new Error(
+      `The workspace ${session.scope.workspaceName} has no default Azure Blob datastore to upload to.`,
+    );
+  }
+  return store;
+}
+
+/** The account's blob endpoint: from ARM when it is the workspace's own account, else built. */
+async function blobEndpoint(session: Session, store: DatastoreResource): Promise<string> {
+  const workspace = await session.client.get<WorkspaceResource>(
+    session.workspace,
+    "Workspaces_Get",
+  );
+  const accountId = workspace.properties.storageAccount;
+  if (
+    accountId &&
+    accountId.split("/").pop()?.toLowerCase() === store.properties.accountName?.toLowerCase()
+  ) {
+    const account = await session.client.request<StorageAccountResource>({
+      method: "GET",
+      path: accountId,
+      query: { "api-version": STORAGE_API_VERSION },
+      operation: "StorageAccounts_GetProperties",
+    });
+    const blob = account.body.properties?.primaryEndpoints?.blob;
+    if (blob) {
+      return blob.endsWith("/") ? blob : `${blob}/`;
+    }
+  }
+  return blobEndpointFromDatastore(store);
+}
+
+export async function uploadToDefaultDatastore(
+  session: Session,
+  localPath: string,
+  asset: { name: string; version: string },
+): Promise<DatastoreUploadResult> {
+  const store = await defaultDatastore(session);
+  const secrets = await session.client.request<{ secretsType?: string; key?: string }>({
+    method: "POST",
+    path: listSecretsPath(session.scope, store.name),
+    operation: "Datastores_ListSecrets",
+    retryNonIdempotent: true,
+  });
+  if (secrets.body.secretsType !== "AccountKey" || !secrets.body.key) {
+    throw new Error(`Datastore ${store.name} does not expose an account key; uploads need one.`);
+  }
+  const containerUrl = `${await blobEndpoint(session, store)}${store.properties.containerName}`;
+  const rules = await loadIgnoreRules(localPath);
+  const md5 = await computeObjectHash(localPath, rules);
+  const hashed = await computeContentHash(localPath, { ignoreRules: rules });
+  const basename = path.basename(localPath);
+  const folder = `${LEGACY_UPLOAD_FOLDER}/${md5}/`;
+  const target = {
+    containerUrl,
+    credential: new StorageSharedKeyCredential(
+      store.properties.accountName as string,
+      secrets.body.key,
+    ),
+    prefix: `${folder}${uploadPrefixFor(basename, hashed.rootIsFile)}`,
+  };
+  const indicator = indicatorBlob(hashed.files.map((f) => `${target.prefix}${f.relativePath}`));
+  const uri = datastorePathUri(
+    session.scope,
+    store.name,
+    hashed.rootIsFile ? `${folder}${basename}` : `${folder}${basename}/`,
+  );
+  const options = { caCertPath: session.settings.caCertPath };
+  const existing = await readBlobMetadata(target, indicator, options);
+  if (existing?.upload_status === UPLOAD_COMPLETED_METADATA.upload_status) {
+    return { uri, uploadedBlobCount: 0 };
+  }
+  const uploaded = await uploadFiles(target, hashed.files, {
+    ...options,
+    metadata: { blobName: indicator, metadata: indicatorMetadata(asset.name, asset.version) },
+  });
+  return { uri, uploadedBlobCount: uploaded.blobCount };
+}

@@ -1,0 +1,85 @@
+/**
+ * Checks and fingerprints the `path` of a data or model version: a remote URI is content by
+ * itself; a local file or folder is hashed (SDK algorithm) so a change shows in preview.
+ */
+import { stat } from "node:fs/promises";
+import { computeContentHash } from "../upload/contentHash";
+import { fingerprint } from "./assetVersion";
+import {
+  Failures,
+  isKnown,
+  isRemoteUri,
+  pathFailure,
+  resolveLocalPath,
+  toProjectRelative,
+  UNKNOWN,
+} from "./shared";
+
+export interface LocalContent {
+  /** The path as stored in state: remote URIs unchanged, local paths project-relative. */
+  path: string;
+  contentHash: string;
+  local: boolean;
+  kind?: "file" | "folder";
+  fileCount?: number;
+  byteCount?: number;
+}
+
+/**
+ * Judges [path] (only when known). `expect` says what the asset type needs locally.
+ */
+export async function inspectPath(
+  value: unknown,
+  salt: Record<string, unknown>,
+  failures: Failures,
+  expect: "file" | "folder" | "any",
+  property = "path",
+): Promise<LocalContent | undefined> {
+  if (value === undefined || (typeof value === "string" && value.trim() === "")) {
+    failures.add(property, `[${property}] is required.`);
+    return undefined;
+  }
+  if (!isKnown(value) || !isKnown(salt) || Object.values(salt).some((v) => !isKnown(v))) {
+    return { path: value as string, contentHash: UNKNOWN, local: false };
+  }
+  if (typeof value !== "string") {
+    failures.add(property, `[${property}] must be a string.`);
+    return undefined;
+  }
+  if (isRemoteUri(value)) {
+    return { path: value, contentHash: fingerprint({ ...salt, uri: value }), local: false };
+  }
+  const absolute = resolveLocalPath(value);
+  let kind: "file" | "folder";
+  try {
+    kind = (await stat(absolute)).isDirectory() ? "folder" : "file";
+  } catch {
+    failures.add(
+      property,
+      `[${property}] "${value}" is neither a URI (azureml://, https://) nor an existing local path.`,
+    );
+    return undefined;
+  }
+  if (expect !== "any" && kind !== expect) {
+    failures.add(
+      property,
+      `[${property}] "${value}" is a ${kind}, but a ${expect} is needed here.`,
+    );
+    return undefined;
+  }
+  let hashed;
+  try {
+    hashed = await computeContentHash(absolute);
+  } catch (error) {
+    failures.add(property, pathFailure(value, error).replace("[path]", `[${property}]`));
+    return undefined;
+  }
+  return {
+    path: toProjectRelative(value),
+    contentHash: fingerprint({ ...salt, sha256: hashed.hash }),
+    local: true,
+    kind,
+    fileCount: hashed.fileCount,
+    byteCount: hashed.byteCount,
+  };
+}

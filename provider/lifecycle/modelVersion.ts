@@ -1,0 +1,293 @@
+/**
+ * ModelVersion lifecycle. Model versions are positive integers: when none is given, the model's
+ * next free integer is taken on create, and a version already registered with the same content
+ * (recorded in its properties) is adopted instead of registering a duplicate. Loaded by the
+ * provider host through `await import("pulumi-azureml/provider/lifecycle/modelVersion")`.
+ */
+import { access } from "node:fs/promises";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { isAzureMlRestError } from "../core/errors";
+import {
+  assetContainerPath,
+  assetVersionsPath,
+  modelVersionBody,
+  type AssetVersionResource,
+  type ModelType,
+} from "../operations/assets";
+import type { ModelVersionInputs, ModelVersionOutputs } from "../resources/modelVersion";
+import {
+  commonOutputs,
+  DEFAULT_ON_DELETE,
+  IDENTITY_FIELDS,
+  MUTABLE_FIELDS,
+  putAssetVersion,
+  refreshAssetVersion,
+  removeAssetVersion,
+  settleVersion,
+} from "./assetVersion";
+import { uploadToDefaultDatastore } from "./datastoreUpload";
+import { inspectPath } from "./localContent";
+import {
+  checkAssetCommon,
+  checkWorkspace,
+  Failures,
+  fieldChanged,
+  isKnown,
+  isRemoteUri,
+  openSession,
+  planDiff,
+  resolveLocalPath,
+  withoutProvider,
+  type Session,
+} from "./shared";
+
+type Config = pulumi.dynamic.Config | undefined;
+
+const MODEL_TYPES: readonly ModelType[] = ["custom_model", "mlflow_model", "triton_model"];
+
+/** Property recording the content a version was registered from, so re-creates adopt it. */
+export const CONTENT_HASH_PROPERTY = "pulumi-azureml.contentHash";
+
+/** The job name of an `azureml://jobs/<job>/outputs/<output>` path. */
+export function jobNameOf(uri: string): string | undefined {
+  return /^azureml:\/\/jobs\/([^/]+)\/outputs\//i.exec(uri)?.[1];
+}
+
+export async function check(
+  olds: ModelVersionInputs,
+  news: ModelVersionInputs,
+): Promise<pulumi.dynamic.CheckResult<ModelVersionInputs>> {
+  const failures = new Failures();
+  const inputs = withoutProvider(news);
+  checkWorkspace(inputs, failures);
+  checkAssetCommon({ ...inputs, version: undefined }, failures);
+  delete inputs.fileCount;
+  delete inputs.byteCount;
+  delete inputs.contentHash;
+
+  if (
+    inputs.version !== undefined &&
+    isKnown(inputs.version) &&
+    !/^[1-9]\d{0,9}$/.test(String(inputs.version))
+  ) {
+    failures.add(
+      "version",
+      `[version] "${inputs.version}" is not a positive integer; Azure ML model versions are integers.`,
+    );
+  }
+  inputs.modelType ??= "custom_model";
+  if (isKnown(inputs.modelType) && !MODEL_TYPES.includes(inputs.modelType)) {
+    failures.add(
+      "modelType",
+      `[modelType] must be one of ${MODEL_TYPES.join(", ")}, got "${inputs.modelType}".`,
+    );
+  }
+  const content = await inspectPath(inputs.path, { modelType: inputs.modelType }, failures, "any");
+  if (content?.local && inputs.modelType === "mlflow_model") {
+    const folder = resolveLocalPath(content.path);
+    try {
+      await access(path.join(folder, "MLmodel"));
+    } catch {
+      failures.add(
+        "path",
+        `[path] "${content.path}" has no MLmodel file, which modelType mlflow_model needs.`,
+      );
+    }
+  }
+  if (content && !failures.any) {
+    inputs.path = content.path;
+    if (content.local) {
+      inputs.fileCount = content.fileCount;
+      inputs.byteCount = content.byteCount;
+    }
+    inputs.contentHash = content.contentHash;
+    if (inputs.version !== undefined) {
+      inputs.version = settleVersion(
+        olds,
+        inputs,
+        content.contentHash,
+        failures,
+        `ModelVersion ${inputs.name}`,
+      );
+    }
+  }
+  return { inputs, failures: failures.list };
+}
+
+export async function diff(
+  _id: string,
+  olds: ModelVersionOutputs,
+  news: ModelVersionInputs,
+): Promise<pulumi.dynamic.DiffResult> {
+  const identity = IDENTITY_FIELDS.filter((field) => field !== "version");
+  const result = planDiff(olds as never, news as never, {
+    replace: [...identity, "modelType", "contentHash"],
+    update: [...MUTABLE_FIELDS, "stage", "path"],
+  });
+  // An omitted version means "the next integer", not a change from the one taken.
+  if (news.version !== undefined && fieldChanged(olds as never, news as never, "version")) {
+    return { changes: true, replaces: [...(result.replaces ?? []), "version"] };
+  }
+  return result;
+}
+
+/** A non-archived version already registered from the same content, if any. */
+async function findSameContent(
+  session: Session,
+  inputs: ModelVersionInputs,
+): Promise<AssetVersionResource | undefined> {
+  const versions = await session.client.list<AssetVersionResource>(
+    assetVersionsPath(session.scope, "models", inputs.name),
+    "ModelVersions_List",
+  );
+  return versions.find(
+    (v) =>
+      v.properties.properties?.[CONTENT_HASH_PROPERTY] === inputs.contentHash &&
+      v.properties.isArchived !== true,
+  );
+}
+
+async function nextVersion(session: Session, name: string): Promise<number> {
+  const container = await session.client.getOrUndefined<{
+    properties: { nextVersion?: string | null; latestVersion?: string | null };
+  }>(assetContainerPath(session.scope, "models", name), "ModelContainers_Get");
+  const next = Number(
+    container?.properties.nextVersion ?? Number(container?.properties.latestVersion ?? 0) + 1,
+  );
+  return Number.isInteger(next) && next > 0 ? next : 1;
+}
+
+async function register(
+  session: Session,
+  inputs: ModelVersionInputs,
+  modelUri: string,
+  version: string,
+) {
+  const body = modelVersionBody(
+    {
+      modelType: inputs.modelType ?? "custom_model",
+      modelUri,
+      jobName: jobNameOf(modelUri),
+      stage: inputs.stage,
+    },
+    {
+      ...inputs,
+      properties: {
+        ...(inputs.properties ?? {}),
+        [CONTENT_HASH_PROPERTY]: inputs.contentHash as string,
+      },
+    },
+  );
+  await putAssetVersion(session, "models", inputs.name, version, body);
+}
+
+async function resolveModelUri(session: Session, inputs: ModelVersionInputs, version: string) {
+  if (isRemoteUri(inputs.path)) {
+    return { modelUri: inputs.path, uploadedBlobCount: 0 };
+  }
+  const uploaded = await uploadToDefaultDatastore(session, resolveLocalPath(inputs.path), {
+    name: inputs.name,
+    version,
+  });
+  return { modelUri: uploaded.uri, uploadedBlobCount: uploaded.uploadedBlobCount };
+}
+
+function outputsOf(
+  session: Session,
+  inputs: ModelVersionInputs,
+  version: string,
+  modelUri: string,
+  uploadedBlobCount: number,
+) {
+  const jobName = jobNameOf(modelUri);
+  return {
+    ...inputs,
+    ...commonOutputs(session, "models", inputs, version, modelUri),
+    modelUri,
+    ...(jobName ? { jobName } : {}),
+    uploadedBlobCount,
+  };
+}
+
+export async function create(
+  news: ModelVersionInputs,
+  config?: Config,
+): Promise<pulumi.dynamic.CreateResult<ModelVersionOutputs>> {
+  const inputs = withoutProvider(news);
+  const session = openSession(inputs, config);
+  if (inputs.version === undefined) {
+    const existing = await findSameContent(session, inputs);
+    if (existing) {
+      const version = existing.id.split("/").pop() as string;
+      const outs = outputsOf(session, inputs, version, existing.properties.modelUri as string, 0);
+      return { id: outs.assetId, outs };
+    }
+  }
+  // Two stacks may race for the next integer: a conflict means it was just taken, so try the next.
+  let version = inputs.version ?? String(await nextVersion(session, inputs.name));
+  const { modelUri, uploadedBlobCount } = await resolveModelUri(session, inputs, version);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await register(session, inputs, modelUri, version);
+      break;
+    } catch (error) {
+      const taken =
+        isAzureMlRestError((error as Error).cause) ||
+        /already exists/.test((error as Error).message);
+      if (inputs.version !== undefined || !taken || attempt >= 4) {
+        throw error;
+      }
+      version = String(Number(version) + 1);
+    }
+  }
+  const outs = outputsOf(session, inputs, version, modelUri, uploadedBlobCount);
+  return { id: outs.assetId, outs };
+}
+
+export async function read(
+  id: string,
+  props: ModelVersionOutputs,
+  config?: Config,
+): Promise<pulumi.dynamic.ReadResult<ModelVersionOutputs>> {
+  const current = withoutProvider(props);
+  const refreshed = await refreshAssetVersion(openSession(current, config), "models", current);
+  return refreshed ? { id, props: refreshed } : {};
+}
+
+export async function update(
+  _id: string,
+  olds: ModelVersionOutputs,
+  news: ModelVersionInputs,
+  config?: Config,
+): Promise<pulumi.dynamic.UpdateResult<ModelVersionOutputs>> {
+  const inputs = withoutProvider(news);
+  const session = openSession(inputs, config);
+  await register(session, inputs, olds.modelUri, olds.version);
+  return {
+    outs: outputsOf(
+      session,
+      { ...inputs, version: olds.version },
+      olds.version,
+      olds.modelUri,
+      olds.uploadedBlobCount ?? 0,
+    ),
+  };
+}
+
+export async function remove(
+  _id: string,
+  props: ModelVersionOutputs,
+  config?: Config,
+): Promise<void> {
+  const session = openSession(props, config);
+  await removeAssetVersion(
+    session,
+    "models",
+    props.name,
+    props.version,
+    props.onDelete ?? DEFAULT_ON_DELETE,
+  );
+}
+
+export { remove as delete };
