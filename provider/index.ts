@@ -1,0 +1,13 @@
+export { EnvironmentVersion } from "./resources/environmentVersion";
+export type {
+  EnvironmentVersionArgs,
+  EnvironmentVersionOutputs,
+  RouteArgs,
+} from "./resources/environmentVersion";
+export { DataVersion } from "./resources/dataVersion";
+export type { DataVersionArgs, DataVersionOutputs } from "./resources/dataVersion";
+export { CodeVersion } from "./resources/codeVersion";
+export type { CodeVersionArgs, CodeVersionOutputs } from "./resources/codeVersion";
+export { ModelVersion } from "./resources/modelVersion";
+export type { ModelVersionArgs, ModelVersionOutputs } from "./resources/modelVersion";
+export type { WorkspaceArgs, AssetVersionArgs } from "./resources/workspaceArgs";
