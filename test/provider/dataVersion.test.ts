@@ -1,0 +1,76 @@
+import { expect } from "chai";
+import { getEmulator, uniqueName } from "../support/emulator";
+import { checkAndCreate, configuredProvider, workspaceInputs } from "../support/providers";
+
+function blobWrites(since: number) {
+  return getEmulator()
+    .requests.since(since)
+    .filter((r) => r.plane === "blob" && r.method === "PUT");
+}
+
+describe("DataVersion provider", function () {
+  it("registers a remote URI as is, versioned by its content @emulator", async () => {
+    const provider = await configuredProvider("dataVersion");
+    const uri = "https://azuremlexampledata.blob.core.windows.net/data/iris.csv";
+    const { outs } = await checkAndCreate(provider, {
+      ...workspaceInputs(),
+      name: uniqueName("iris"),
+      dataType: "uri_file",
+      path: uri,
+    });
+    expect(outs.dataUri).to.equal(uri);
+    expect(outs.assetUri).to.equal(uri);
+    expect(outs.version).to.match(/^[0-9a-f]{16}$/);
+    expect(outs.uploadedBlobCount).to.equal(0);
+  });
+
+  it("uploads a local folder once to the default datastore and registers its azureml:// URI @emulator", async () => {
+    const provider = await configuredProvider("dataVersion");
+    const inputs = {
+      ...workspaceInputs(),
+      name: uniqueName("iris"),
+      dataType: "uri_folder",
+      path: "test/fixtures/assets/iris",
+    };
+    const mark = getEmulator().requests.mark();
+    const first = await checkAndCreate(provider, inputs);
+    expect(first.outs.dataUri).to.match(
+      /^azureml:\/\/subscriptions\/[^/]+\/resourcegroups\/rg-emulator\/workspaces\/mlw-emulator\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{32}\/iris\/$/,
+    );
+    expect(first.outs.uploadedBlobCount).to.equal(1);
+    expect(blobWrites(mark).length).to.be.greaterThan(0);
+
+    const again = getEmulator().requests.mark();
+    const second = await checkAndCreate(provider, { ...inputs, name: uniqueName("iris-again") });
+    expect(second.outs.dataUri).to.equal(first.outs.dataUri);
+    expect(second.outs.uploadedBlobCount).to.equal(0);
+    expect(blobWrites(again)).to.deep.equal([]);
+  });
+
+  it("checks the data type against the local path, naming the property, with no request @emulator", async () => {
+    const provider = await configuredProvider("dataVersion");
+    const mark = getEmulator().requests.mark();
+    const fileAsFolder = await provider.check(
+      {},
+      {
+        ...workspaceInputs(),
+        name: "d",
+        dataType: "uri_file",
+        path: "test/fixtures/assets/iris",
+      },
+    );
+    expect(fileAsFolder.failures![0]).to.deep.include({ property: "path" });
+    expect(fileAsFolder.failures![0].reason).to.contain("a file is needed");
+    const noTable = await provider.check(
+      {},
+      { ...workspaceInputs(), name: "d", dataType: "mltable", path: "test/fixtures/assets/iris" },
+    );
+    expect(noTable.failures![0].reason).to.contain("MLTable");
+    const badType = await provider.check(
+      {},
+      { ...workspaceInputs(), name: "d", dataType: "csv", path: "https://x/y" },
+    );
+    expect(badType.failures![0].property).to.equal("dataType");
+    expect(getEmulator().requests.since(mark)).to.deep.equal([]);
+  });
+});
