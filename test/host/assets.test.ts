@@ -1,0 +1,147 @@
+/**
+ * The asset resources through Pulumi's real dynamic-provider host, driven over gRPC the way the
+ * engine drives it, with the `__provider` text captured from `new X(...)` and the package installed
+ * in a throwaway Pulumi project as a user would have it.
+ */
+import { expect } from "chai";
+import * as path from "node:path";
+import { CodeVersion, EnvironmentVersion, ModelVersion } from "../../index";
+import { uniqueCopy } from "../support/fixtures";
+import { emulatorConfig, getEmulator, uniqueName } from "../support/emulator";
+import { startHost, resourceUrn, type ProviderHost } from "../support/host";
+import { captureProviderText } from "../support/loadLikeHost";
+import { createUserProject, type UserProject } from "../support/userProject";
+
+const IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest";
+
+describe("asset resources through the real provider host", function () {
+  this.timeout(120_000);
+  let projectA: UserProject;
+  let projectB: UserProject;
+  let hostA: ProviderHost;
+  let hostB: ProviderHost;
+  let workspace: { resourceGroupName: string; workspaceName: string };
+
+  before(async () => {
+    const { info } = getEmulator();
+    workspace = { resourceGroupName: info.resourceGroupName, workspaceName: info.workspaceName };
+    [projectA, projectB] = await Promise.all([
+      createUserProject({ name: "assets-a" }),
+      createUserProject({ name: "assets-b" }),
+    ]);
+    uniqueCopy("test/fixtures/assets/train-src", path.join(projectA.dir, "src"));
+    [hostA, hostB] = await Promise.all([
+      startHost(projectA.dir, {}, { config: emulatorConfig() }),
+      startHost(projectB.dir, {}, { config: emulatorConfig() }),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([hostA?.stop(), hostB?.stop()]);
+    await Promise.all([projectA?.cleanup(), projectB?.cleanup()]);
+  });
+
+  it("runs Configure, Check, Create, Diff, Update, Read and Delete for an EnvironmentVersion @host", async () => {
+    const name = uniqueName("env");
+    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:EnvironmentVersion" });
+    const provider = await captureProviderText(
+      () => new EnvironmentVersion(name, { ...workspace, image: IMAGE }),
+      name,
+    );
+    const args = { ...workspace, name, image: IMAGE, __provider: provider };
+
+    const checked = await hostA.check(urn, {}, args);
+    expect(checked.failures).to.deep.equal([]);
+    expect(checked.inputs.version).to.match(/^[0-9a-f]{16}$/);
+    const created = await hostA.create(urn, checked.inputs);
+    expect(created.id).to.match(new RegExp(`/environments/${name}/versions/`));
+    expect(created.outs.__provider).to.equal(provider);
+
+    const unchanged = await hostA.diff(
+      urn,
+      created.id,
+      created.outs,
+      (await hostA.check(urn, checked.inputs, args)).inputs,
+    );
+    expect(unchanged.changes).to.equal("none");
+
+    const taggedInputs = (
+      await hostA.check(urn, checked.inputs, { ...args, tags: { stage: "dev" } })
+    ).inputs;
+    const tagged = await hostA.diff(urn, created.id, created.outs, taggedInputs);
+    expect(tagged).to.deep.include({ changes: "some", replaces: [] });
+    const updated = await hostA.update(urn, created.id, created.outs, taggedInputs);
+    expect(updated.tags).to.deep.equal({ stage: "dev" });
+
+    const read = await hostA.read(urn, created.id, updated);
+    expect(read.id).to.equal(created.id);
+    expect(read.props.tags).to.deep.equal({ stage: "dev" });
+
+    const imageChanged = (await hostA.check(urn, checked.inputs, { ...args, image: `${IMAGE}-2` }))
+      .inputs;
+    const replace = await hostA.diff(urn, created.id, created.outs, imageChanged);
+    expect(replace.changes).to.equal("some");
+    expect(replace.replaces).to.include("image");
+
+    await hostA.delete(urn, created.id, updated);
+  });
+
+  it("reports a check failure naming the property through the host @host", async () => {
+    const name = uniqueName("env");
+    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:EnvironmentVersion" });
+    const provider = await captureProviderText(
+      () => new EnvironmentVersion(name, { ...workspace, image: IMAGE }),
+      name,
+    );
+    const mark = getEmulator().requests.mark();
+    const checked = await hostA.check(urn, {}, { ...workspace, name, __provider: provider });
+    expect(checked.failures.map((f) => f.property)).to.deep.equal(["image"]);
+    expect(
+      getEmulator()
+        .requests.since(mark)
+        .filter((r) => r.plane === "arm"),
+    ).to.deep.equal([]);
+  });
+
+  it("uploads a CodeVersion from the project directory and skips the upload when created again @host", async () => {
+    const name = uniqueName("code");
+    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:CodeVersion" });
+    const provider = await captureProviderText(
+      () => new CodeVersion(name, { ...workspace, path: "src" }),
+      name,
+    );
+    const args = { ...workspace, name, path: "src", __provider: provider };
+    const checked = await hostA.check(urn, {}, args);
+    expect(checked.failures).to.deep.equal([]);
+    expect(checked.inputs).to.deep.include({ fileCount: 4, ignoredCount: 1, path: "src" });
+    const created = await hostA.create(urn, checked.inputs);
+    expect(created.outs.uploadedBlobCount).to.equal(4);
+    const mark = getEmulator().requests.mark();
+    const again = await hostA.create(urn, checked.inputs);
+    expect(again.outs.uploadedBlobCount).to.equal(0);
+    expect(
+      getEmulator()
+        .requests.since(mark)
+        .filter((r) => r.plane === "blob"),
+    ).to.deep.equal([]);
+  });
+
+  it("a version created from one checkout is refreshed and destroyed from another @host", async () => {
+    const name = uniqueName("model");
+    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:ModelVersion" });
+    const path = "azureml://jobs/train-1/outputs/model";
+    const provider = await captureProviderText(
+      () => new ModelVersion(name, { ...workspace, path, onDelete: "delete" }),
+      name,
+    );
+    const args = { ...workspace, name, path, onDelete: "delete", __provider: provider };
+    const created = await hostA.create(urn, (await hostA.check(urn, {}, args)).inputs);
+    expect(created.outs.version).to.equal("1");
+
+    const refreshed = await hostB.read(urn, created.id, created.outs);
+    expect(refreshed.id).to.equal(created.id);
+    await hostB.delete(urn, created.id, created.outs);
+    const gone = await hostB.read(urn, created.id, created.outs);
+    expect(gone.id).to.equal("");
+  });
+});

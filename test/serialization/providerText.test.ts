@@ -1,0 +1,112 @@
+/**
+ * What every resource stores in `__provider`: small, free of paths, credentials and environment
+ * values, and byte-identical from any process or checkout at the same package version.
+ */
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { CodeVersion, DataVersion, EnvironmentVersion, ModelVersion } from "../../index";
+import { captureProviderText } from "../support/loadLikeHost";
+import { createUserProject, findRepoRoot, type UserProject } from "../support/userProject";
+
+const run = promisify(execFile);
+
+const WORKSPACE = { resourceGroupName: "rg", workspaceName: "ws" };
+
+/** Each resource type with a constructor call; the same table runs in the user projects below. */
+const RESOURCES: Record<string, () => any> = {
+  EnvironmentVersion: () => new EnvironmentVersion("r", { ...WORKSPACE, image: "python:3.11" }),
+  DataVersion: () =>
+    new DataVersion("r", { ...WORKSPACE, dataType: "uri_file", path: "https://x/y.csv" }),
+  CodeVersion: () => new CodeVersion("r", { ...WORKSPACE, path: "src" }),
+  ModelVersion: () =>
+    new ModelVersion("r", { ...WORKSPACE, path: "azureml://jobs/j/outputs/model" }),
+};
+
+/** A program a user would run, printing every resource's `__provider` as one JSON line. */
+const CAPTURE_SCRIPT = `
+const pulumi = require("@pulumi/pulumi");
+const azureml = require("pulumi-azureml");
+const W = ${JSON.stringify(WORKSPACE)};
+const make = {
+  EnvironmentVersion: () => new azureml.EnvironmentVersion("r", { ...W, image: "python:3.11" }),
+  DataVersion: () => new azureml.DataVersion("r", { ...W, dataType: "uri_file", path: "https://x/y.csv" }),
+  CodeVersion: () => new azureml.CodeVersion("r", { ...W, path: "src" }),
+  ModelVersion: () => new azureml.ModelVersion("r", { ...W, path: "azureml://jobs/j/outputs/model" }),
+};
+(async () => {
+  const texts = {};
+  for (const [type, construct] of Object.entries(make)) {
+    let seen;
+    await pulumi.runtime.setMocks({ newResource: (a) => { seen = a.inputs.__provider; return { id: "i", state: a.inputs }; }, call: (a) => a.inputs }, "p", "s", false);
+    const r = construct();
+    await r.urn.promise();
+    texts[type] = seen;
+  }
+  console.log(JSON.stringify(texts));
+})();
+`;
+
+async function captureIn(project: UserProject): Promise<Record<string, string>> {
+  const script = path.join(project.dir, "capture.js");
+  await writeFile(script, CAPTURE_SCRIPT);
+  const { stdout } = await run(process.execPath, [script], {
+    cwd: project.dir,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout.trim().split("\n").pop()!);
+}
+
+describe("serialized providers", function () {
+  this.timeout(120_000);
+  const texts: Record<string, string> = {};
+
+  before(async () => {
+    for (const [type, construct] of Object.entries(RESOURCES)) {
+      texts[type] = await captureProviderText(construct, "r");
+    }
+  });
+
+  for (const type of Object.keys(RESOURCES)) {
+    it(`${type} stores at most 4 KB naming only its lifecycle module @unit`, () => {
+      const text = texts[type];
+      expect(Buffer.byteLength(text)).to.be.at.most(4096);
+      const lifecycle = type.charAt(0).toLowerCase() + type.slice(1);
+      expect(text).to.contain(`pulumi-azureml/provider/lifecycle/${lifecycle}`);
+    });
+
+    it(`${type} stores no absolute path, credential or environment value @unit`, () => {
+      const text = texts[type];
+      for (const forbidden of [findRepoRoot(), os.tmpdir(), os.homedir(), process.cwd()]) {
+        expect(text).not.to.contain(forbidden);
+      }
+      expect(text).not.to.match(/\/(work|home|tmp|Users)\//);
+      for (const [key, value] of Object.entries(process.env)) {
+        if (value && value.length >= 8 && !/^(true|false|\d+)$/.test(value)) {
+          expect(text, `environment variable ${key}`).not.to.contain(value);
+        }
+      }
+      expect(text).not.to.match(/Bearer|eyJ[A-Za-z0-9_-]{10,}/);
+    });
+  }
+
+  it("is byte-identical from two processes in two checkouts of the package @host", async () => {
+    const [a, b] = await Promise.all([
+      createUserProject({ name: "ser-a" }),
+      createUserProject({ name: "ser-b" }),
+    ]);
+    try {
+      const [fromA, fromB] = await Promise.all([captureIn(a), captureIn(b)]);
+      expect(Object.keys(fromA)).to.have.members(Object.keys(RESOURCES));
+      for (const type of Object.keys(RESOURCES)) {
+        expect(fromA[type], type).to.equal(fromB[type]);
+        expect(fromA[type].replace(/\s+/g, ""), type).to.equal(texts[type].replace(/\s+/g, ""));
+      }
+    } finally {
+      await Promise.all([a.cleanup(), b.cleanup()]);
+    }
+  });
+});
