@@ -152,7 +152,8 @@ describe("harness: Pulumi's dynamic-provider host over gRPC", function () {
     expect(read.props).to.include({ message: "three", revision: 2 });
     expect(read.inputs).to.deep.equal({ message: "three", key: "u1", __provider: providerText });
     await host.delete(urnOf("u1"), created.id, updated);
-    expect(host.logs()).to.include(`echo delete ${created.id} key=u1`);
+    // The host's stdout arrives on its own schedule; the RPC may answer before the line does.
+    expect(await waitForLog(host, `echo delete ${created.id} key=u1`)).to.equal(true);
   });
 
   it("surfaces a failing create as gRPC UNKNOWN carrying the provider's message @host", async () => {
@@ -166,11 +167,11 @@ describe("harness: Pulumi's dynamic-provider host over gRPC", function () {
   it("passes the unknown sentinel to check and diff as during a preview @host", async () => {
     const checked = await host.check(urnOf("p1"), {}, echo({ message: "m", key: UNKNOWN }));
     expect(checked.failures).to.deep.equal([]);
-    expect(host.logs()).to.include(`echo check key=${UNKNOWN} message=m`);
+    expect(await waitForLog(host, `echo check key=${UNKNOWN} message=m`)).to.equal(true);
     const { id, outs } = await host.create(urnOf("p1"), echo({ message: "m", key: "p1" }));
     const diff = await host.diff(urnOf("p1"), id, outs, echo({ message: UNKNOWN, key: "p1" }));
     expect(diff.changes).to.equal("some");
-    expect(host.logs()).to.include(`echo diff key=p1 message=${UNKNOWN}`);
+    expect(await waitForLog(host, `echo diff key=p1 message=${UNKNOWN}`)).to.equal(true);
     // An unknown provider text falls back to the one stored in the old outputs.
     const fallback = await host.diff(urnOf("p1"), id, outs, {
       message: "m",
@@ -574,3 +575,18 @@ describe("harness: pure helpers", () => {
     expect(resolved.project).to.equal("echo-example");
   });
 });
+
+async function waitForLog(
+  host: { logs(): string[] },
+  line: string,
+  timeoutInMs = 10_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutInMs;
+  while (!host.logs().includes(line)) {
+    if (Date.now() > deadline) {
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
