@@ -279,7 +279,7 @@ export async function runExample(
   return { outputs, operations };
 }
 
-function printRun(
+export function printRun(
   print: (line: string) => void,
   operations: readonly Operation[],
   outputs: ProgramOutputs,

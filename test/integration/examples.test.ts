@@ -1,0 +1,95 @@
+/**
+ * examples/assets as a user runs it: preview, up, an up that must change nothing, then edits that
+ * must plan exactly the expected steps, and destroy — through the program runner with the real
+ * serialized providers against the emulator.
+ */
+import { expect } from "chai";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { resolveExample } from "../../examples/runner";
+import { getEmulator } from "../support/emulator";
+import {
+  createProgramRunner,
+  changedOperations,
+  type ProgramRunner,
+} from "../support/programRunner";
+import { findRepoRoot } from "../support/userProject";
+
+type Program = () => Promise<Record<string, unknown> | void>;
+
+describe("examples/assets through the program runner", function () {
+  this.timeout(120_000);
+  let projectDir: string;
+  let runner: ProgramRunner;
+  let program: Program;
+
+  before(() => {
+    const repoRoot = findRepoRoot();
+    const example = resolveExample(path.join(repoRoot, "examples", "assets"), repoRoot);
+    program = (require(example.modulePath) as { default: Program }).default;
+    // A private copy of the project, so edits never touch the repository.
+    projectDir = path.join(mkdtempSync(path.join(os.tmpdir(), "assets-")), "assets");
+    cpSync(example.projectDir, projectDir, { recursive: true });
+    writeFileSync(path.join(projectDir, "src", "run-id.txt"), `${Date.now()}-${Math.random()}\n`);
+    const { info } = getEmulator();
+    runner = createProgramRunner({
+      project: example.project,
+      stack: "it",
+      hostDir: repoRoot,
+      workDir: projectDir,
+      config: {
+        "azureml:armEndpoint": info.armEndpoint,
+        "azureml:subscriptionId": info.subscriptionId,
+        "azureml:caCertPath": info.caCertPath,
+        "azureml-assets:resourceGroupName": info.resourceGroupName,
+        "azureml-assets:workspaceName": info.workspaceName,
+      },
+    });
+  });
+
+  after(() => rmSync(path.dirname(projectDir), { recursive: true, force: true }));
+
+  it("previews four creates with the code's content facts already known @emulator", async () => {
+    const outputs = await runner.preview(program);
+    expect(runner.operations.map((o) => `${o.op} ${o.name}`)).to.have.members([
+      "create iris-env",
+      "create iris-data",
+      "create iris-train-src",
+      "create iris-baseline",
+    ]);
+    expect(outputs.codeFiles).to.equal(3);
+    expect(outputs.code).to.equal("<unknown>");
+  });
+
+  it("deploys, and a second up changes nothing and sends no write @emulator", async () => {
+    const outputs = await runner.up(program);
+    expect(outputs.code).to.match(/^azureml:iris-train-src:[0-9a-f]{16}$/);
+    expect(outputs.model).to.equal("azureml:iris-baseline:1");
+    const mark = getEmulator().requests.mark();
+    await runner.up(program);
+    expect(changedOperations(runner.operations)).to.deep.equal([]);
+    const writes = getEmulator()
+      .requests.since(mark)
+      .filter((r) => r.method !== "GET" && r.plane !== "identity");
+    expect(writes).to.deep.equal([]);
+  });
+
+  it("an edited training script replaces only the code version, with a new version @emulator", async () => {
+    const before = await runner.up(program);
+    writeFileSync(path.join(projectDir, "src", "train.py"), "print('v2')\n", { flag: "a" });
+    await runner.preview(program);
+    const planned = changedOperations(runner.operations);
+    expect(planned.map((o) => `${o.op} ${o.name}`)).to.deep.equal(["replace iris-train-src"]);
+    expect(planned[0].replaces).to.include("contentHash");
+    const after = await runner.up(program);
+    expect(after.code).not.to.equal(before.code);
+    expect(after.environment).to.equal(before.environment);
+  });
+
+  it("destroys everything it created @emulator", async () => {
+    await runner.destroy();
+    expect(runner.operations.filter((o) => o.op === "delete")).to.have.length(4);
+    expect(runner.state.size).to.equal(0);
+  });
+});
