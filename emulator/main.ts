@@ -2,7 +2,12 @@
 // The azureml-emulator CLI: starts the emulator, prints ONE JSON line with its EmulatorInfo on stdout
 // (logs go to stderr), and stops cleanly on SIGINT/SIGTERM.
 import type { FaultRule } from "./faults";
-import { startEmulator, type EmulatorOptions, type Progression } from "./index";
+import {
+  startEmulator,
+  type EmulatorOptions,
+  type Progression,
+  type RunningEmulator,
+} from "./index";
 
 export const USAGE = `Usage: azureml-emulator [options]
 
@@ -176,15 +181,9 @@ async function main(): Promise<void> {
   console.info = console.error;
   console.debug = console.error;
 
-  const emulator = await startEmulator(command.options);
-  process.stdout.write(`${JSON.stringify(emulator.info)}\n`);
-  process.stderr.write(
-    `azureml-emulator: ARM ${emulator.info.armEndpoint}, blobs ${emulator.info.blobEndpoint}, ` +
-      `identity ${emulator.info.identityEndpoint}, CA ${emulator.info.caCertPath}, ` +
-      `Azurite ${emulator.azuriteUrl}\n`,
-  );
-
+  // Handlers go in before anything is printed: a caller may signal as soon as it reads the line.
   let stopping = false;
+  let started: Promise<RunningEmulator | undefined> = Promise.resolve(undefined);
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       process.stderr.write(`azureml-emulator: ${signal} again, exiting without a clean stop\n`);
@@ -196,16 +195,32 @@ async function main(): Promise<void> {
       process.stderr.write("azureml-emulator: stop timed out\n");
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_IN_MS).unref();
-    emulator.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`azureml-emulator: stop failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    // A signal during start-up stops the emulator once it is up (or exits if start-up fails).
+    started
+      .then((emulator) => emulator?.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`azureml-emulator: stop failed: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+
+  const starting = startEmulator(command.options);
+  started = starting;
+  const emulator = await starting;
+  if (stopping) {
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(emulator.info)}\n`);
+  process.stderr.write(
+    `azureml-emulator: ARM ${emulator.info.armEndpoint}, blobs ${emulator.info.blobEndpoint}, ` +
+      `identity ${emulator.info.identityEndpoint}, CA ${emulator.info.caCertPath}, ` +
+      `Azurite ${emulator.azuriteUrl}\n`,
+  );
 }
 
 if (require.main === module) {
