@@ -22,7 +22,9 @@ import { answerTokenRequest, resolveTokenAudience } from "../../emulator/identit
 import { startEmulator, type EmulatorInfo, type RunningEmulator } from "../../emulator/index";
 import { parseCliArgs, parseProgression } from "../../emulator/main";
 import { findTlsMaterialProblem, generateTlsMaterial } from "../../emulator/tls";
-import { getEmulator, testCertDir, uniqueName } from "../support/emulator";
+import Mocha from "mocha";
+import { getEmulator, needsEmulator, testCertDir, uniqueName } from "../support/emulator";
+import { selectedTestTitles } from "../support/hooks";
 
 const execFileAsync = promisify(execFile);
 const API_VERSION = "2024-04-01";
@@ -208,6 +210,37 @@ describe("emulator runtime", () => {
         token_type: "Bearer",
         expires_on: String(base.nowInSeconds + 3600),
       });
+    });
+  });
+
+  describe("test bootstrap @unit", () => {
+    function runnerFor(grep: RegExp, invert = false) {
+      const root = new Mocha.Suite("", new Mocha.Context());
+      root.root = true;
+      const suite = Mocha.Suite.create(root, "area");
+      for (const title of ["pure @unit", "served @emulator", "hosted @host"]) {
+        suite.addTest(new Mocha.Test(title, () => undefined));
+      }
+      return Object.assign(new Mocha.Runner(root, { delay: false }), {
+        _grep: grep,
+        _invert: invert,
+      });
+    }
+
+    it("starts the emulator only when the selected tests include @emulator or @host ones", () => {
+      expect(selectedTestTitles(runnerFor(/@unit/)).some(needsEmulator)).to.equal(false);
+      expect(selectedTestTitles(runnerFor(/@host/)).some(needsEmulator)).to.equal(true);
+      expect(selectedTestTitles(runnerFor(/@emulator|@host/, true))).to.deep.equal([
+        "area pure @unit",
+      ]);
+    });
+
+    it("makes unique names that end in a letter, as compute names require", () => {
+      const names = Array.from({ length: 50 }, () => uniqueName("cpu"));
+      expect(new Set(names).size).to.equal(50);
+      for (const name of names) {
+        expect(name).to.match(/^cpu-[a-z0-9]+[a-z]$/);
+      }
     });
   });
 
