@@ -73,7 +73,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const configuration = new BlobConfiguration(
     host,
     options.port ?? 0,
-    5, // keepAliveTimeout in seconds
+    600, // keepAliveTimeout in seconds: the front door's pool closes idle sockets first
     at("__azurite_db_blob__.json"),
     at("__azurite_db_blob_extent__.json"),
     [{ locationId: "Default", locationPath: at("__blobstorage__"), maxConcurrency: 50 }],

@@ -12,7 +12,7 @@ import {
   type FaultKind,
   type FaultRule,
 } from "./faults";
-import { closeHttpServer, listen } from "./identity";
+import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./identity";
 import type { RequestLog } from "./requestLog";
 
 /** Options for startBlobFrontDoor. */
@@ -77,7 +77,8 @@ export async function startBlobFrontDoor(
   options: BlobFrontDoorOptions,
 ): Promise<RunningBlobFrontDoor> {
   const host = options.host ?? "127.0.0.1";
-  const agent = new http.Agent({ keepAlive: true });
+  // Idle upstream sockets are dropped here well before Azurite would close them.
+  const agent = new http.Agent({ keepAlive: true, timeout: 30_000 });
   let hooks: BlobFrontDoorHooks | undefined;
 
   const server = https.createServer(
@@ -172,6 +173,9 @@ export async function startBlobFrontDoor(
     req.pipe(upstream);
   }
 
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_IN_MS;
+  // Large uploads over slow CI links may take longer than Node's 5-minute default.
+  server.requestTimeout = 0;
   const port = await listen(server, host, options.port ?? 0);
   const url = `https://${host}:${port}`;
   return {

@@ -196,6 +196,7 @@ export async function startIdentityEndpoint(
       requestId,
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_IN_MS;
   const port = await listen(server, host, options.port ?? 0);
   return {
     endpoint: `http://${host}:${port}${IDENTITY_PATH}`,
@@ -203,6 +204,12 @@ export async function startIdentityEndpoint(
     close: () => closeHttpServer(server),
   };
 }
+
+/**
+ * Idle keep-alive time of the emulator's listeners. Node's 5 s default races clients that reuse a
+ * pooled socket just as the server closes it (a spurious ECONNRESET); Azure's front ends wait minutes.
+ */
+export const KEEP_ALIVE_TIMEOUT_IN_MS = 120_000;
 
 /** Listens on host:port (0 = any free port) and resolves with the bound port. */
 export function listen(server: net.Server, host: string, port: number): Promise<number> {

@@ -6,7 +6,12 @@ import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from 
 import { startAzurite } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
 import type { FaultController, FaultRule } from "./faults";
-import { closeHttpServer, listen, startIdentityEndpoint } from "./identity";
+import {
+  closeHttpServer,
+  KEEP_ALIVE_TIMEOUT_IN_MS,
+  listen,
+  startIdentityEndpoint,
+} from "./identity";
 import type { RequestLog } from "./requestLog";
 import { prepareTls, type TlsMaterial } from "./tls";
 import { ARM_AUDIENCE, ML_AUDIENCE, mintToken } from "./tokens";
@@ -146,6 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
       mounted.plane.handle(req, res);
     });
+    armServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_IN_MS;
     const armPort = await listen(armServer, LOOPBACK, options.port ?? 0);
     stops.push(() => closeHttpServer(armServer));
     const armEndpoint = `https://${LOOPBACK}:${armPort}`;
