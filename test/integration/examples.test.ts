@@ -66,6 +66,18 @@ describe("examples/assets through the program runner", function () {
     const outputs = await runner.up(program);
     expect(outputs.code).to.match(/^azureml:iris-train-src:[0-9a-f]{16}$/);
     expect(outputs.model).to.equal("azureml:iris-baseline:1");
+    // Stack state holds no machine path, token or identity secret.
+    const state = JSON.stringify([...runner.state.values()].map((e) => [e.inputs, e.outputs]));
+    const { info } = getEmulator();
+    for (const forbidden of [
+      projectDir,
+      findRepoRoot(),
+      os.tmpdir(),
+      info.token,
+      info.identityHeader,
+    ]) {
+      expect(state).not.to.contain(forbidden);
+    }
     const mark = getEmulator().requests.mark();
     await runner.up(program);
     expect(changedOperations(runner.operations)).to.deep.equal([]);

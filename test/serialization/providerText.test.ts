@@ -14,6 +14,8 @@ import { createUserProject, findRepoRoot, type UserProject } from "../support/us
 
 const run = promisify(execFile);
 
+const CANARY_SECRET = "canary-client-secret-6f1d2a";
+
 const WORKSPACE = { resourceGroupName: "rg", workspaceName: "ws" };
 
 /** Each resource type with a constructor call; the same table runs in the user projects below. */
@@ -65,8 +67,14 @@ describe("serialized providers", function () {
   const texts: Record<string, string> = {};
 
   before(async () => {
-    for (const [type, construct] of Object.entries(RESOURCES)) {
-      texts[type] = await captureProviderText(construct, "r");
+    // A credential in the environment while resources are constructed must not be captured.
+    process.env.AZURE_CLIENT_SECRET = CANARY_SECRET;
+    try {
+      for (const [type, construct] of Object.entries(RESOURCES)) {
+        texts[type] = await captureProviderText(construct, "r");
+      }
+    } finally {
+      delete process.env.AZURE_CLIENT_SECRET;
     }
   });
 
@@ -84,7 +92,12 @@ describe("serialized providers", function () {
         expect(text).not.to.contain(forbidden);
       }
       expect(text).not.to.match(/\/(work|home|tmp|Users)\//);
+      expect(text).not.to.contain(CANARY_SECRET);
+      // npm's own lifecycle variables (npm_package_name is this package's name) are not secrets.
       for (const [key, value] of Object.entries(process.env)) {
+        if (key.startsWith("npm_")) {
+          continue;
+        }
         if (value && value.length >= 8 && !/^(true|false|\d+)$/.test(value)) {
           expect(text, `environment variable ${key}`).not.to.contain(value);
         }
