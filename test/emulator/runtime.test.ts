@@ -21,7 +21,12 @@ import { storageErrorCode, withoutHopByHopHeaders } from "../../emulator/blobFro
 import { answerTokenRequest, resolveTokenAudience } from "../../emulator/identity";
 import { startEmulator, type EmulatorInfo, type RunningEmulator } from "../../emulator/index";
 import { parseCliArgs, parseProgression } from "../../emulator/main";
-import { findTlsMaterialProblem, generateTlsMaterial } from "../../emulator/tls";
+import {
+  findTlsMaterialProblem,
+  generateTlsMaterial,
+  MissingPeerDependencyError,
+  requireOptionalPeer,
+} from "../../emulator/tls";
 import Mocha from "mocha";
 import { getEmulator, needsEmulator, testCertDir, uniqueName } from "../support/emulator";
 import { selectedTestTitles } from "../support/hooks";
@@ -258,6 +263,24 @@ describe("emulator runtime", () => {
     it("reports material that expires within a week as unusable", async () => {
       const material = await generateTlsMaterial({ validityInDays: 3 });
       expect(findTlsMaterialProblem(material)).to.match(/expires too soon/);
+    });
+
+    it("names the package to install when an optional peer dependency is missing", () => {
+      let thrown: unknown;
+      try {
+        requireOptionalPeer(
+          "azurite-not-installed/dist/src/blob/BlobServer",
+          "the emulator's blob storage",
+        );
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.be.instanceOf(MissingPeerDependencyError);
+      expect(thrown).to.include({
+        code: "EMULATOR_MISSING_PEER_DEPENDENCY",
+        packageName: "azurite-not-installed",
+      });
+      expect((thrown as Error).message).to.contain("npm install --save-dev azurite-not-installed");
     });
 
     it("drops hop-by-hop headers but keeps Host, auth and content headers", () => {
