@@ -2,7 +2,7 @@
 // emulator's CA first, then run mocha in a child process that trusts it. Arguments and the exit
 // code pass through unchanged.
 import { spawn } from "node:child_process";
-import { promises as fs } from "node:fs";
+import { promises as fs, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { prepareTls } from "../../emulator/tls";
@@ -12,9 +12,11 @@ async function main(): Promise<void> {
   const certDir = testCertDir();
   const tls = await prepareTls({ certDir });
   const caFile = await trustBundle(certDir, tls.caCertPath, process.env.NODE_EXTRA_CA_CERTS);
+  const args = process.argv.slice(2);
+  const config = await configWithoutSpec(args);
   const child = spawn(
     process.execPath,
-    [require.resolve("mocha/bin/mocha.js"), ...process.argv.slice(2)],
+    [require.resolve("mocha/bin/mocha.js"), ...(config ? ["--config", config.file] : []), ...args],
     {
       stdio: "inherit",
       env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, [TEST_CERT_DIR_ENV]: certDir },
@@ -24,8 +26,36 @@ async function main(): Promise<void> {
     process.on(signal, () => child.kill(signal));
   }
   child.on("exit", (code, signal) => {
+    config?.remove();
     process.exit(code ?? 128 + (signal === null ? 0 : os.constants.signals[signal]));
   });
+}
+
+/**
+ * Mocha appends the rc file's `spec` to the files named on the command line, so naming one file would
+ * still run every test. When files are named, mocha gets a copy of .mocharc.json without `spec`.
+ */
+async function configWithoutSpec(
+  args: readonly string[],
+): Promise<{ file: string; remove(): void } | undefined> {
+  const { loadOptions } = require("mocha/lib/cli/options") as {
+    loadOptions(argv: string[]): { _?: unknown[]; config?: unknown };
+  };
+  const fromCommandLine = loadOptions([...args, "--no-config", "--no-package"]);
+  const rcFile = path.resolve(".mocharc.json");
+  if ((fromCommandLine._ ?? []).length === 0 || args.some((a) => a.startsWith("--config"))) {
+    return undefined;
+  }
+  let rc: Record<string, unknown>;
+  try {
+    rc = JSON.parse(await fs.readFile(rcFile, "utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  delete rc.spec;
+  const file = path.join(os.tmpdir(), `pulumi-azureml-mocharc-${process.pid}.json`);
+  await fs.writeFile(file, JSON.stringify(rc));
+  return { file, remove: () => rmSync(file, { force: true }) };
 }
 
 // NODE_EXTRA_CA_CERTS names one file: keep a CA the caller already trusts next to ours.
