@@ -18,8 +18,9 @@ import { ARM_AUDIENCE, ML_AUDIENCE, mintToken } from "./tokens";
 
 export type { FaultController, FaultKind, FaultPlane, FaultRule } from "./faults";
 export type { RequestLog, RequestPlane, RequestRecord } from "./requestLog";
-export type { TlsMaterial } from "./tls";
-export { MissingPeerDependencyError } from "./tls";
+export type { PreparedTls, TlsMaterial, TlsOptions } from "./tls";
+// prepareTls lets a test runner create the CA before Node starts (NODE_EXTRA_CA_CERTS), then pass certDir.
+export { MissingPeerDependencyError, prepareTls } from "./tls";
 
 /** How long-running resources advance: at once, after N polls, or after a time. */
 export type Progression = NonNullable<ControlPlaneOptions["progression"]>;
