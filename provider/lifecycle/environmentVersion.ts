@@ -2,7 +2,8 @@
  * EnvironmentVersion lifecycle. Loaded by the provider host through
  * `await import("pulumi-azureml/provider/lifecycle/environmentVersion")`.
  */
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
+import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { environmentVersionBody, type EnvironmentContent } from "../operations/assets";
 import type {
@@ -21,12 +22,16 @@ import {
   removeAssetVersion,
   settleVersion,
 } from "./assetVersion";
+import { computeContentHash } from "../upload/contentHash";
+import { uploadToDefaultDatastore } from "./datastoreUpload";
 import {
   checkAssetCommon,
   checkWorkspace,
   Failures,
   isKnown,
+  isRemoteUri,
   openSession,
+  pathFailure,
   planDiff,
   resolveLocalPath,
   toProjectRelative,
@@ -71,14 +76,7 @@ export async function check(
   ) {
     failures.add("image", "[image] must be a non-empty image reference.");
   }
-  if (inputs.build !== undefined && isKnown(inputs.build) && isKnown(inputs.build.contextUri)) {
-    if (typeof inputs.build.contextUri !== "string" || inputs.build.contextUri === "") {
-      failures.add(
-        "build.contextUri",
-        "[build.contextUri] is required: the URI of the Docker build context.",
-      );
-    }
-  }
+  const buildHash = await checkBuild(inputs, failures);
   if (inputs.osType !== undefined && isKnown(inputs.osType) && !OS_TYPES.includes(inputs.osType)) {
     failures.add("osType", `[osType] must be "Linux" or "Windows", got "${inputs.osType}".`);
   }
@@ -110,7 +108,11 @@ export async function check(
     inputs.condaFile = UNKNOWN;
   }
 
-  const content = contentOf(inputs);
+  // A local build context counts by its files, not by where it sits on this machine.
+  const content = {
+    ...contentOf(inputs),
+    ...(buildHash ? { build: { ...inputs.build, path: buildHash } } : {}),
+  };
   const contentHash = allKnown(content) ? fingerprint(content) : UNKNOWN;
   if (!failures.any) {
     inputs.contentHash = contentHash;
@@ -123,6 +125,64 @@ export async function check(
     );
   }
   return { inputs, failures: failures.list };
+}
+
+/**
+ * A build context is a URI already in storage ([build.contextUri]) or a local folder
+ * ([build.path]) uploaded on create. Returns the local folder's content hash, if any.
+ */
+async function checkBuild(
+  inputs: EnvironmentVersionInputs,
+  failures: Failures,
+): Promise<string | undefined> {
+  const build = inputs.build;
+  if (build === undefined || !isKnown(build)) {
+    return undefined;
+  }
+  if ((build.contextUri === undefined) === (build.path === undefined)) {
+    failures.add(
+      "build",
+      "Give exactly one of [build.contextUri] (a context in storage) and [build.path] (a local folder).",
+    );
+    return undefined;
+  }
+  if (build.contextUri !== undefined) {
+    if (
+      isKnown(build.contextUri) &&
+      (typeof build.contextUri !== "string" || !isRemoteUri(build.contextUri))
+    ) {
+      failures.add(
+        "build.contextUri",
+        `[build.contextUri] must be an https or azureml:// URI, got "${String(build.contextUri)}".`,
+      );
+    }
+    return undefined;
+  }
+  if (!isKnown(build.path) || !isKnown(build.dockerfilePath)) {
+    return UNKNOWN;
+  }
+  const folder = resolveLocalPath(build.path as string);
+  const dockerfile = build.dockerfilePath ?? "Dockerfile";
+  try {
+    await access(path.join(folder, dockerfile));
+  } catch {
+    failures.add(
+      "build.path",
+      `[build.path] "${build.path}" has no ${dockerfile} (set [build.dockerfilePath] if it has another name).`,
+    );
+    return undefined;
+  }
+  try {
+    const hashed = await computeContentHash(folder);
+    inputs.build = { ...build, path: toProjectRelative(build.path as string) };
+    return hashed.hash;
+  } catch (error) {
+    failures.add(
+      "build.path",
+      pathFailure(build.path as string, error).replace("[path]", "[build.path]"),
+    );
+    return undefined;
+  }
 }
 
 function checkRoutes(inputs: EnvironmentVersionInputs, failures: Failures): void {
@@ -174,13 +234,30 @@ export async function diff(
 async function apply(
   inputs: EnvironmentVersionInputs,
   config: Config,
+  stored?: { buildContextUri?: string },
 ): Promise<EnvironmentVersionOutputs> {
   const session = openSession(inputs, config);
   const version = inputs.version as string;
-  const body = environmentVersionBody(contentOf(inputs), inputs);
+  let buildContextUri = stored?.buildContextUri ?? inputs.build?.contextUri;
+  if (inputs.build?.path !== undefined && buildContextUri === undefined) {
+    const uploaded = await uploadToDefaultDatastore(session, resolveLocalPath(inputs.build.path), {
+      name: inputs.name,
+      version,
+    });
+    buildContextUri = uploaded.uri;
+  }
+  const content = contentOf(inputs);
+  if (content.build && buildContextUri) {
+    content.build = { contextUri: buildContextUri, dockerfilePath: inputs.build?.dockerfilePath };
+  }
+  const body = environmentVersionBody(content, inputs);
   await putAssetVersion(session, "environments", inputs.name, version, body);
-  const assetUri = inputs.image ?? inputs.build?.contextUri ?? "";
-  return { ...inputs, ...commonOutputs(session, "environments", inputs, version, assetUri) };
+  const assetUri = inputs.image ?? buildContextUri ?? "";
+  return {
+    ...inputs,
+    ...commonOutputs(session, "environments", inputs, version, assetUri),
+    ...(buildContextUri ? { buildContextUri } : {}),
+  };
 }
 
 export async function create(
@@ -207,11 +284,14 @@ export async function read(
 
 export async function update(
   _id: string,
-  _olds: EnvironmentVersionOutputs,
+  olds: EnvironmentVersionOutputs,
   news: EnvironmentVersionInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.UpdateResult<EnvironmentVersionOutputs>> {
-  return { outs: await apply(withoutProvider(news), config) };
+  // Same content (else diff replaces): keep the build context already uploaded.
+  return {
+    outs: await apply(withoutProvider(news), config, { buildContextUri: olds.buildContextUri }),
+  };
 }
 
 export async function remove(

@@ -16,10 +16,16 @@ export interface RouteArgs {
 export interface EnvironmentVersionArgs extends AssetVersionArgs {
   /** The container image, for example `mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest`. */
   readonly image?: pulumi.Input<string>;
-  /** Build the image from a Docker build context already in storage. */
+  /**
+   * Build the image from a Docker build context: give exactly one of [contextUri] (already in
+   * storage) and [path] (a local folder, relative to the Pulumi project directory, uploaded once to
+   * the workspace's default datastore).
+   */
   readonly build?: pulumi.Input<{
     /** URI of the build context (an https or `azureml://` folder). */
-    readonly contextUri: pulumi.Input<string>;
+    readonly contextUri?: pulumi.Input<string>;
+    /** A local folder holding the Dockerfile and its context. */
+    readonly path?: pulumi.Input<string>;
     /** Path of the Dockerfile inside the context. @default "Dockerfile" */
     readonly dockerfilePath?: pulumi.Input<string>;
   }>;
@@ -45,7 +51,7 @@ export interface EnvironmentVersionArgs extends AssetVersionArgs {
 /** Plain inputs the provider receives. */
 export interface EnvironmentVersionInputs extends AssetVersionCommonInputs {
   image?: string;
-  build?: { contextUri: string; dockerfilePath?: string };
+  build?: { contextUri?: string; path?: string; dockerfilePath?: string };
   condaFile?: string;
   condaFilePath?: string;
   osType?: "Linux" | "Windows";
@@ -59,7 +65,10 @@ export interface EnvironmentVersionInputs extends AssetVersionCommonInputs {
 
 /** Outputs of an {@link EnvironmentVersion}. */
 export interface EnvironmentVersionOutputs
-  extends Omit<EnvironmentVersionInputs, "version">, AssetVersionCommonOutputs {}
+  extends Omit<EnvironmentVersionInputs, "version">, AssetVersionCommonOutputs {
+  /** Where the build context is: [build.contextUri], or where [build.path] was uploaded. */
+  buildContextUri?: string;
+}
 
 const environmentVersionProvider = lazyProvider<
   EnvironmentVersionInputs,
@@ -79,6 +88,8 @@ export class EnvironmentVersion extends pulumi.dynamic.Resource {
   declare readonly assetReference: pulumi.Output<string>;
   /** The image, or the build context URI. */
   declare readonly assetUri: pulumi.Output<string>;
+  /** Where the build context is: [build.contextUri], or where [build.path] was uploaded. */
+  declare readonly buildContextUri: pulumi.Output<string | undefined>;
   /** sha256 over the environment's content. */
   declare readonly contentHash: pulumi.Output<string>;
   declare readonly image: pulumi.Output<string | undefined>;
@@ -98,6 +109,7 @@ export class EnvironmentVersion extends pulumi.dynamic.Resource {
         version: undefined,
         image: undefined,
         condaFile: undefined,
+        buildContextUri: undefined,
         ...args,
         name: args.name ?? name,
       },

@@ -167,4 +167,49 @@ describe("EnvironmentVersion provider", function () {
     const read = await provider.read(id, outs);
     expect(read.id).to.equal(undefined);
   });
+
+  it("uploads a local build context once and builds from its datastore URI @emulator", async () => {
+    const provider = await configuredProvider("environmentVersion");
+    const inputs = {
+      ...workspaceInputs(),
+      name: uniqueName("env"),
+      build: { path: "test/fixtures/assets/docker-context" },
+    };
+    const { id, outs } = await checkAndCreate(provider, inputs);
+    expect(outs.buildContextUri).to.match(
+      /\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{32}\/docker-context\/$/,
+    );
+    expect(outs.assetUri).to.equal(outs.buildContextUri);
+    const live = await getAsset(id);
+    expect(live.properties.build).to.deep.equal({
+      contextUri: outs.buildContextUri,
+      dockerfilePath: "Dockerfile",
+    });
+
+    const tagged = (await provider.check(outs, { ...inputs, tags: { a: "b" } })).inputs;
+    expect(await provider.diff(id, outs, tagged)).to.deep.include({ changes: true, replaces: [] });
+    const mark = getEmulator().requests.mark();
+    const updated = await provider.update(id, outs, tagged);
+    expect(updated.outs!.buildContextUri).to.equal(outs.buildContextUri);
+    expect(
+      getEmulator()
+        .requests.since(mark)
+        .filter((r) => r.plane === "blob"),
+    ).to.deep.equal([]);
+  });
+
+  it("refuses a build folder without a Dockerfile, naming build.path @emulator", async () => {
+    const provider = await configuredProvider("environmentVersion");
+    const result = await provider.check(
+      {},
+      {
+        ...workspaceInputs(),
+        name: "env",
+        build: { path: "test/fixtures/assets/iris" },
+      },
+    );
+    expect(result.failures).to.have.length(1);
+    expect(result.failures![0].property).to.equal("build.path");
+    expect(result.failures![0].reason).to.contain("Dockerfile");
+  });
 });
