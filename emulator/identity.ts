@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type * as https from "node:https";
 import type * as net from "node:net";
+import { ACCEPTED_AUDIENCES, ARM_AUDIENCE, decodeToken, ML_AUDIENCE } from "./tokens";
 
 /** The App Service managed-identity API version MSAL sends and this endpoint accepts. */
 export const IDENTITY_API_VERSION = "2019-08-01";
@@ -13,11 +14,8 @@ export const IDENTITY_PATH = "/msi/token";
 /** The header carrying the shared secret (App Service's X-IDENTITY-HEADER). */
 export const IDENTITY_SECRET_HEADER = "x-identity-header";
 
-/** Resources the emulator issues tokens for, by the audience they map to. */
-export const TOKEN_RESOURCES = {
-  arm: "https://management.azure.com",
-  ml: "https://ml.azure.com",
-} as const;
+/** The audience of the tokens issued for each plane. */
+export const TOKEN_RESOURCES = { arm: ARM_AUDIENCE, ml: ML_AUDIENCE } as const;
 
 export type TokenAudience = keyof typeof TOKEN_RESOURCES;
 
@@ -51,38 +49,18 @@ export interface RunningIdentityEndpoint {
   close(): Promise<void>;
 }
 
-/** Maps a requested resource (or `<resource>/.default` scope) to the audience it names, if any. */
+/** Maps a requested resource (or `<resource>/.default` scope) to the plane whose tokens it names. */
 export function resolveTokenAudience(resource: string): TokenAudience | undefined {
   const normalized = resource
     .trim()
     .replace(/\/\.default$/, "")
-    .replace(/\/+$/, "")
     .toLowerCase();
   for (const audience of Object.keys(TOKEN_RESOURCES) as TokenAudience[]) {
-    if (TOKEN_RESOURCES[audience] === normalized) {
+    if (ACCEPTED_AUDIENCES[TOKEN_RESOURCES[audience]].includes(normalized)) {
       return audience;
     }
   }
   return undefined;
-}
-
-/**
- * Reads the `exp` claim (seconds since the epoch) of a JWT-shaped token, or undefined when absent.
- * App Service reports `expires_on` the same way, as a string of seconds.
- */
-export function readTokenExpiryInSeconds(token: string): number | undefined {
-  const payload = token.split(".")[1];
-  if (payload === undefined) {
-    return undefined;
-  }
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
-      exp?: unknown;
-    };
-    return typeof claims.exp === "number" && Number.isFinite(claims.exp) ? claims.exp : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The outcome of one token request: a status and a JSON body. */
@@ -138,11 +116,14 @@ export function answerTokenRequest(options: AnswerTokenRequestOptions): TokenRes
     return failure(
       400,
       "invalid_resource",
-      `The emulator issues tokens only for ${Object.values(TOKEN_RESOURCES).join(" and ")}; got ${resource ?? "none"}.`,
+      `The emulator issues tokens only for ${Object.values(TOKEN_RESOURCES).join(" and ")}; ` +
+        `got ${resource ?? "none"}.`,
     );
   }
   const token = options.issueToken(audience);
-  const expiresOn = readTokenExpiryInSeconds(token) ?? options.nowInSeconds + 3600;
+  // App Service reports expires_on as a string of epoch seconds; MSAL accepts that form.
+  const exp = decodeToken(token)?.claims.exp;
+  const expiresOn = typeof exp === "number" ? exp : options.nowInSeconds + 3600;
   return {
     status: 200,
     body: {

@@ -11,6 +11,7 @@ import {
   KEEP_ALIVE_TIMEOUT_IN_MS,
   listen,
   startIdentityEndpoint,
+  TOKEN_RESOURCES,
 } from "./identity";
 import type { RequestLog } from "./requestLog";
 import { prepareTls, type TlsMaterial } from "./tls";
@@ -191,8 +192,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     const identity = await startIdentityEndpoint({
       host: LOOPBACK,
-      issueToken: (audience) =>
-        mintToken({ audience: audience === "arm" ? ARM_AUDIENCE : ML_AUDIENCE }),
+      issueToken: (audience) => mintToken({ audience: TOKEN_RESOURCES[audience] }),
       onRequest: (request) => plane.requests.record({ plane: "identity", ...request }),
     });
     stops.push(() => identity.close());

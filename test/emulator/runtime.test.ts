@@ -21,6 +21,7 @@ import { storageErrorCode, withoutHopByHopHeaders } from "../../emulator/blobFro
 import { answerTokenRequest, resolveTokenAudience } from "../../emulator/identity";
 import { startEmulator, type EmulatorInfo, type RunningEmulator } from "../../emulator/index";
 import { parseCliArgs, parseProgression } from "../../emulator/main";
+import { decodeToken } from "../../emulator/tokens";
 import {
   findTlsMaterialProblem,
   generateTlsMaterial,
@@ -91,11 +92,8 @@ function containerClient(info: EmulatorInfo, name: string, retryDelayInMs = 20):
 
 /** The JWT header and claims of an emulator token, merged. */
 function decodeJwt(token: string): Record<string, unknown> {
-  const [header, claims] = token
-    .split(".")
-    .slice(0, 2)
-    .map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")));
-  return { ...header, ...claims };
+  const decoded = decodeToken(token);
+  return { ...decoded?.header, ...decoded?.claims };
 }
 
 function environmentBody() {
@@ -182,6 +180,7 @@ describe("emulator runtime", () => {
       expect(resolveTokenAudience("https://management.azure.com/")).to.equal("arm");
       expect(resolveTokenAudience("https://management.azure.com/.default")).to.equal("arm");
       expect(resolveTokenAudience("https://ml.azure.com/")).to.equal("ml");
+      expect(resolveTokenAudience("https://management.core.windows.net/")).to.equal("arm");
       expect(resolveTokenAudience("https://storage.azure.com/")).to.equal(undefined);
     });
 
