@@ -15,7 +15,7 @@ import {
 } from "./identity";
 import type { RequestLog } from "./requestLog";
 import { prepareTls, type TlsMaterial } from "./tls";
-import { ARM_AUDIENCE, ML_AUDIENCE, mintToken } from "./tokens";
+import { mintEmulatorTokens, mintToken } from "./tokens";
 
 export type { FaultController, FaultKind, FaultPlane, FaultRule } from "./faults";
 export type { RequestLog, RequestPlane, RequestRecord } from "./requestLog";
@@ -158,10 +158,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     stops.push(() => closeHttpServer(armServer));
     const armEndpoint = `https://${LOOPBACK}:${armPort}`;
 
-    const tokens = {
-      arm: mintToken({ audience: ARM_AUDIENCE }),
-      ml: mintToken({ audience: ML_AUDIENCE }),
-    };
+    const tokens = mintEmulatorTokens();
     const plane = createControlPlane({
       publicUrl: armEndpoint,
       subscriptionId,
