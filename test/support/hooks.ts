@@ -34,7 +34,7 @@ export const mochaHooks = {
   },
 };
 
-// Root afterAll does not run when `.only` leaves the root suite empty; stopping twice is harmless.
+// A safety net for runs whose root afterAll hook did not get to run; stopping twice is harmless.
 export async function mochaGlobalTeardown(): Promise<void> {
   await stopSharedEmulator();
 }
