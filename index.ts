@@ -10,3 +10,4 @@ export {
   LroFailedError,
   PollTimeoutError,
 } from "./provider/core/errors";
+export * from "./components";

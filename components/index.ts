@@ -1,0 +1,2 @@
+export { TrainingAssets } from "./trainingAssets";
+export type { TrainingAssetsArgs } from "./trainingAssets";
