@@ -11,7 +11,15 @@ import {
   type AssetKind,
   type AssetVersionResource,
 } from "../operations/assets";
-import { Failures, isFullyKnown, isKnown, type Session } from "./shared";
+import type * as pulumi from "@pulumi/pulumi";
+import {
+  Failures,
+  isFullyKnown,
+  isKnown,
+  openSession,
+  withoutProvider,
+  type Session,
+} from "./shared";
 
 /** What deleting a version does. Azure ML keeps versions immutable and usually archives them. */
 export type OnDelete = "archive" | "delete" | "retain";
@@ -267,4 +275,34 @@ function assignOrDrop<T extends object>(target: T, key: keyof T & string, value:
 /** True when every listed input is known, so content can be judged in preview. */
 export function allKnown(...values: unknown[]): boolean {
   return values.every(isFullyKnown);
+}
+
+/**
+ * The `read` of an asset-version resource: its mutable fields as Azure ML holds them now, or
+ * nothing when the version is gone.
+ */
+export function readAssetVersion<O extends AssetVersionCommonOutputs>(kind: AssetKind) {
+  return async (
+    id: string,
+    props: O,
+    config?: pulumi.dynamic.Config,
+  ): Promise<pulumi.dynamic.ReadResult<O>> => {
+    const current = withoutProvider(props);
+    const refreshed = await refreshAssetVersion(openSession(current, config), kind, current);
+    return refreshed ? { id, props: refreshed } : {};
+  };
+}
+
+/** The `delete` of an asset-version resource: archive, delete or retain, per [onDelete]. */
+export function deleteAssetVersion<O extends AssetVersionCommonOutputs>(kind: AssetKind) {
+  return async (_id: string, props: O, config?: pulumi.dynamic.Config): Promise<void> => {
+    const session = openSession(props, config);
+    await removeAssetVersion(
+      session,
+      kind,
+      props.name,
+      props.version,
+      props.onDelete ?? DEFAULT_ON_DELETE,
+    );
+  };
 }

@@ -22,13 +22,12 @@ import { codeUriFor, indicatorBlob, indicatorMetadata, uploadPrefixFor } from ".
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
   commonOutputs,
-  DEFAULT_ON_DELETE,
+  deleteAssetVersion,
   fingerprint,
   IDENTITY_FIELDS,
   MUTABLE_FIELDS,
   putAssetVersion,
-  refreshAssetVersion,
-  removeAssetVersion,
+  readAssetVersion,
   settleVersion,
 } from "./assetVersion";
 import {
@@ -278,15 +277,7 @@ export async function create(
   return { id: outs.assetId, outs };
 }
 
-export async function read(
-  id: string,
-  props: CodeVersionOutputs,
-  config?: Config,
-): Promise<pulumi.dynamic.ReadResult<CodeVersionOutputs>> {
-  const current = withoutProvider(props);
-  const refreshed = await refreshAssetVersion(openSession(current, config), "codes", current);
-  return refreshed ? { id, props: refreshed } : {};
-}
+export const read = readAssetVersion<CodeVersionOutputs>("codes");
 
 export async function update(
   _id: string,
@@ -305,19 +296,6 @@ export async function update(
   };
 }
 
-export async function remove(
-  _id: string,
-  props: CodeVersionOutputs,
-  config?: Config,
-): Promise<void> {
-  const session = openSession(props, config);
-  await removeAssetVersion(
-    session,
-    "codes",
-    props.name,
-    props.version,
-    props.onDelete ?? DEFAULT_ON_DELETE,
-  );
-}
+const remove = deleteAssetVersion<CodeVersionOutputs>("codes");
 
 export { remove as delete };

@@ -9,12 +9,11 @@ import { dataVersionBody } from "../operations/assets";
 import type { DataVersionInputs, DataVersionOutputs } from "../resources/dataVersion";
 import {
   commonOutputs,
-  DEFAULT_ON_DELETE,
+  deleteAssetVersion,
   IDENTITY_FIELDS,
   MUTABLE_FIELDS,
   putAssetVersion,
-  refreshAssetVersion,
-  removeAssetVersion,
+  readAssetVersion,
   settleVersion,
 } from "./assetVersion";
 import { uploadToDefaultDatastore } from "./datastoreUpload";
@@ -148,15 +147,7 @@ export async function create(
   return { id: outs.assetId, outs };
 }
 
-export async function read(
-  id: string,
-  props: DataVersionOutputs,
-  config?: Config,
-): Promise<pulumi.dynamic.ReadResult<DataVersionOutputs>> {
-  const current = withoutProvider(props);
-  const refreshed = await refreshAssetVersion(openSession(current, config), "data", current);
-  return refreshed ? { id, props: refreshed } : {};
-}
+export const read = readAssetVersion<DataVersionOutputs>("data");
 
 export async function update(
   _id: string,
@@ -168,19 +159,6 @@ export async function update(
   return { outs: { ...outs, uploadedBlobCount: olds.uploadedBlobCount ?? 0 } };
 }
 
-export async function remove(
-  _id: string,
-  props: DataVersionOutputs,
-  config?: Config,
-): Promise<void> {
-  const session = openSession(props, config);
-  await removeAssetVersion(
-    session,
-    "data",
-    props.name,
-    props.version,
-    props.onDelete ?? DEFAULT_ON_DELETE,
-  );
-}
+const remove = deleteAssetVersion<DataVersionOutputs>("data");
 
 export { remove as delete };

@@ -13,13 +13,12 @@ import type {
 import {
   allKnown,
   commonOutputs,
-  DEFAULT_ON_DELETE,
+  deleteAssetVersion,
   fingerprint,
   IDENTITY_FIELDS,
   MUTABLE_FIELDS,
   putAssetVersion,
-  refreshAssetVersion,
-  removeAssetVersion,
+  readAssetVersion,
   settleVersion,
 } from "./assetVersion";
 import { computeContentHash } from "../upload/contentHash";
@@ -268,19 +267,7 @@ export async function create(
   return { id: outs.assetId, outs };
 }
 
-export async function read(
-  id: string,
-  props: EnvironmentVersionOutputs,
-  config?: Config,
-): Promise<pulumi.dynamic.ReadResult<EnvironmentVersionOutputs>> {
-  const current = withoutProvider(props);
-  const refreshed = await refreshAssetVersion(
-    openSession(current, config),
-    "environments",
-    current,
-  );
-  return refreshed ? { id, props: refreshed } : {};
-}
+export const read = readAssetVersion<EnvironmentVersionOutputs>("environments");
 
 export async function update(
   _id: string,
@@ -294,19 +281,6 @@ export async function update(
   };
 }
 
-export async function remove(
-  _id: string,
-  props: EnvironmentVersionOutputs,
-  config?: Config,
-): Promise<void> {
-  const session = openSession(props, config);
-  await removeAssetVersion(
-    session,
-    "environments",
-    props.name,
-    props.version,
-    props.onDelete ?? DEFAULT_ON_DELETE,
-  );
-}
+const remove = deleteAssetVersion<EnvironmentVersionOutputs>("environments");
 
 export { remove as delete };

@@ -18,12 +18,11 @@ import {
 import type { ModelVersionInputs, ModelVersionOutputs } from "../resources/modelVersion";
 import {
   commonOutputs,
-  DEFAULT_ON_DELETE,
+  deleteAssetVersion,
   IDENTITY_FIELDS,
   MUTABLE_FIELDS,
   putAssetVersion,
-  refreshAssetVersion,
-  removeAssetVersion,
+  readAssetVersion,
   settleVersion,
 } from "./assetVersion";
 import { uploadToDefaultDatastore } from "./datastoreUpload";
@@ -245,15 +244,7 @@ export async function create(
   return { id: outs.assetId, outs };
 }
 
-export async function read(
-  id: string,
-  props: ModelVersionOutputs,
-  config?: Config,
-): Promise<pulumi.dynamic.ReadResult<ModelVersionOutputs>> {
-  const current = withoutProvider(props);
-  const refreshed = await refreshAssetVersion(openSession(current, config), "models", current);
-  return refreshed ? { id, props: refreshed } : {};
-}
+export const read = readAssetVersion<ModelVersionOutputs>("models");
 
 export async function update(
   _id: string,
@@ -275,19 +266,6 @@ export async function update(
   };
 }
 
-export async function remove(
-  _id: string,
-  props: ModelVersionOutputs,
-  config?: Config,
-): Promise<void> {
-  const session = openSession(props, config);
-  await removeAssetVersion(
-    session,
-    "models",
-    props.name,
-    props.version,
-    props.onDelete ?? DEFAULT_ON_DELETE,
-  );
-}
+const remove = deleteAssetVersion<ModelVersionOutputs>("models");
 
 export { remove as delete };
