@@ -9,7 +9,7 @@ import { CodeVersion, EnvironmentVersion, ModelVersion } from "../../index";
 import { uniqueCopy } from "../support/fixtures";
 import { emulatorConfig, getEmulator, uniqueName } from "../support/emulator";
 import { startHost, resourceUrn, type ProviderHost } from "../support/host";
-import { captureProviderText } from "../support/loadLikeHost";
+import { captureProviderText, UNKNOWN } from "../support/loadLikeHost";
 import { createUserProject, type UserProject } from "../support/userProject";
 
 const IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest";
@@ -30,10 +30,9 @@ describe("asset resources through the real provider host", function () {
       createUserProject({ name: "assets-b" }),
     ]);
     uniqueCopy("test/fixtures/assets/train-src", path.join(projectA.dir, "src"));
-    [hostA, hostB] = await Promise.all([
-      startHost(projectA.dir, {}, { config: emulatorConfig() }),
-      startHost(projectB.dir, {}, { config: emulatorConfig() }),
-    ]);
+    [hostA, hostB] = await Promise.all([startHost(projectA.dir), startHost(projectB.dir)]);
+    // As the engine does before anything else: the stack config a program sets for the emulator.
+    await Promise.all([hostA.configure(emulatorConfig()), hostB.configure(emulatorConfig())]);
   });
 
   after(async () => {
@@ -143,5 +142,23 @@ describe("asset resources through the real provider host", function () {
     await hostB.delete(urn, created.id, created.outs);
     const gone = await hostB.read(urn, created.id, created.outs);
     expect(gone.id).to.equal("");
+  });
+
+  it("passes preview's unknown values through check and diff without judging them @host", async () => {
+    const name = uniqueName("env");
+    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:EnvironmentVersion" });
+    const provider = await captureProviderText(
+      () => new EnvironmentVersion(name, { ...workspace, image: IMAGE }),
+      name,
+    );
+    const args = { ...workspace, name, image: IMAGE, __provider: provider };
+    const created = await hostA.create(urn, (await hostA.check(urn, {}, args)).inputs);
+    const previewed = await hostA.check(urn, created.outs, { ...args, image: UNKNOWN });
+    expect(previewed.failures).to.deep.equal([]);
+    expect(previewed.inputs.version).to.equal(UNKNOWN);
+    const plan = await hostA.diff(urn, created.id, created.outs, previewed.inputs);
+    expect(plan.changes).to.equal("some");
+    expect(plan.replaces).to.include("image");
+    await hostA.delete(urn, created.id, created.outs);
   });
 });
