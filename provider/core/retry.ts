@@ -15,6 +15,7 @@
  *   ARM allows Retry-After up to 600 s; waiting that long inside `pulumi up` for every retry is
  *   worse than retrying at the cap and being told to wait again. Raise the cap to honour it fully.
  */
+import { errorCodeOf } from "./errors";
 
 /** Statuses retried: 408, 429 and every 5xx except 501 (Not Implemented) and 505 (HTTP Version). */
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([
@@ -75,18 +76,6 @@ export function isRetryableStatus(status: number): boolean {
   );
 }
 
-/** The error's code, looking through `cause` chains (undici nests system errors). */
-function codeOf(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && code) {
-      return code;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function isAbort(error: unknown): boolean {
   return (
     typeof error === "object" &&
@@ -102,7 +91,7 @@ export function isRetryableError(error: unknown): boolean {
   if (isAbort(error)) {
     return false;
   }
-  const code = codeOf(error);
+  const code = errorCodeOf(error);
   return code !== undefined && RETRYABLE_ERROR_CODES.has(code);
 }
 
@@ -178,6 +167,6 @@ export function shouldRetry(input: RetryDecisionInput): boolean {
   if (input.error === undefined || !isRetryableError(input.error)) {
     return false;
   }
-  const code = codeOf(input.error);
+  const code = errorCodeOf(input.error);
   return idempotent || (code !== undefined && NOT_SENT_ERROR_CODES.has(code));
 }

@@ -15,6 +15,7 @@ import { rootCertificates } from "node:tls";
 import type { TokenCredential } from "@azure/identity";
 import type { StorageSharedKeyCredential } from "@azure/storage-blob";
 import { BlobUploadError } from "./errors";
+import { createLimiter } from "./limiter";
 import { sortBlobNames } from "./plan";
 import type { WalkedFile } from "./walk";
 
@@ -103,29 +104,6 @@ function positiveInteger(name: string, value: number): number {
     throw new RangeError(`${name} must be a positive integer; got ${value}.`);
   }
   return value;
-}
-
-/** A tiny semaphore: at most `limit` tasks run at once; a freed slot goes to the next waiter. */
-function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active < limit) {
-      active++;
-    } else {
-      await new Promise<void>((resolve) => waiting.push(resolve));
-    }
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) {
-        next();
-      } else {
-        active--;
-      }
-    }
-  };
 }
 
 /** Block IDs must have the same length within a blob; six digits cover the 50,000-block limit. */

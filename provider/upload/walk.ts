@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { ContentPathError } from "./errors";
 import { ALWAYS_SKIPPED_NAME, type IgnoreRules } from "./ignore";
 import { sortBySdkPathOrder } from "./order";
+import { createLimiter } from "./limiter";
 
 /** One file to hash or upload. */
 export interface WalkedFile {
@@ -58,29 +59,6 @@ export interface WalkResult {
 }
 
 const DEFAULT_FS_CONCURRENCY = 32;
-
-/** A tiny semaphore: at most `limit` calls of `run` are in flight. */
-function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active < limit) {
-      active++;
-    } else {
-      await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
-    }
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) {
-        next();
-      } else {
-        active--;
-      }
-    }
-  };
-}
 
 function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
