@@ -5,7 +5,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
-import { requireOptionalPeer } from "./tls";
+import { requireOptionalPeer } from "./net";
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const DEV_STORE_ACCOUNT_NAME = "devstoreaccount1";

@@ -12,7 +12,7 @@ import {
   type FaultKind,
   type FaultRule,
 } from "./faults";
-import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./identity";
+import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./net";
 import type { RequestLog } from "./requestLog";
 
 /** Options for startBlobFrontDoor. */

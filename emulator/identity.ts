@@ -3,8 +3,7 @@
 // source). App Service serves it over plain http on loopback too, so no TLS here.
 import { randomBytes, randomUUID } from "node:crypto";
 import * as http from "node:http";
-import type * as https from "node:https";
-import type * as net from "node:net";
+import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./net";
 import { ACCEPTED_AUDIENCES, ARM_AUDIENCE, decodeToken, ML_AUDIENCE } from "./tokens";
 
 /** The App Service managed-identity API version MSAL sends and this endpoint accepts. */
@@ -184,33 +183,4 @@ export async function startIdentityEndpoint(
     secret,
     close: () => closeHttpServer(server),
   };
-}
-
-/**
- * Idle keep-alive time of the emulator's listeners. Node's 5 s default races clients that reuse a
- * pooled socket just as the server closes it (a spurious ECONNRESET); Azure's front ends wait minutes.
- */
-export const KEEP_ALIVE_TIMEOUT_IN_MS = 120_000;
-
-/** Listens on host:port (0 = any free port) and resolves with the bound port. */
-export function listen(server: net.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
-}
-
-/** Stops listening, drops idle keep-alive sockets and waits until the port is released. */
-export function closeHttpServer(server: http.Server | https.Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
 }

@@ -6,13 +6,8 @@ import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from 
 import { startAzurite } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
 import type { FaultController, FaultRule } from "./faults";
-import {
-  closeHttpServer,
-  KEEP_ALIVE_TIMEOUT_IN_MS,
-  listen,
-  startIdentityEndpoint,
-  TOKEN_RESOURCES,
-} from "./identity";
+import { startIdentityEndpoint, TOKEN_RESOURCES } from "./identity";
+import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./net";
 import type { RequestLog } from "./requestLog";
 import { prepareTls, type TlsMaterial } from "./tls";
 import { mintEmulatorTokens, mintToken } from "./tokens";
@@ -21,7 +16,8 @@ export type { FaultController, FaultKind, FaultPlane, FaultRule } from "./faults
 export type { RequestLog, RequestPlane, RequestRecord } from "./requestLog";
 export type { PreparedTls, TlsMaterial, TlsOptions } from "./tls";
 // prepareTls lets a test runner create the CA before Node starts (NODE_EXTRA_CA_CERTS), then pass certDir.
-export { MissingPeerDependencyError, prepareTls } from "./tls";
+export { MissingPeerDependencyError } from "./net";
+export { prepareTls } from "./tls";
 
 /** How long-running resources advance: at once, after N polls, or after a time. */
 export type Progression = NonNullable<ControlPlaneOptions["progression"]>;

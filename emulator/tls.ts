@@ -4,6 +4,7 @@ import { X509Certificate, createPrivateKey, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { requireOptionalPeer } from "./net";
 
 /** PEM-encoded server certificate, its private key, and the CA certificate that issued it. */
 export interface TlsMaterial {
@@ -25,37 +26,6 @@ export interface PreparedTls extends TlsMaterial {
   readonly caCertPath: string;
   /** Removes the temporary folder when one was made; a given certDir is kept. */
   dispose(): Promise<void>;
-}
-
-/** Thrown when an optional peer dependency the emulator needs is not installed. */
-export class MissingPeerDependencyError extends Error {
-  readonly code = "EMULATOR_MISSING_PEER_DEPENDENCY";
-  constructor(
-    readonly packageName: string,
-    feature: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `The emulator needs the package "${packageName}" for ${feature}. ` +
-        `Install it next to pulumi-azureml: npm install --save-dev ${packageName}`,
-      options,
-    );
-    this.name = "MissingPeerDependencyError";
-  }
-}
-
-/** Loads an optional peer dependency, or throws MissingPeerDependencyError naming the package. */
-export function requireOptionalPeer<T>(packageName: string, feature: string): T {
-  try {
-    return require(packageName) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") {
-      throw new MissingPeerDependencyError(packageName.split("/dist/")[0], feature, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
 }
 
 /** The names every emulator certificate must cover: the listeners bind 127.0.0.1 only. */

@@ -22,12 +22,8 @@ import { answerTokenRequest, resolveTokenAudience } from "../../emulator/identit
 import { startEmulator, type EmulatorInfo, type RunningEmulator } from "../../emulator/index";
 import { parseCliArgs, parseProgression } from "../../emulator/main";
 import { decodeToken } from "../../emulator/tokens";
-import {
-  findTlsMaterialProblem,
-  generateTlsMaterial,
-  MissingPeerDependencyError,
-  requireOptionalPeer,
-} from "../../emulator/tls";
+import { MissingPeerDependencyError, requireOptionalPeer } from "../../emulator/net";
+import { findTlsMaterialProblem, generateTlsMaterial } from "../../emulator/tls";
 import Mocha from "mocha";
 import { getEmulator, needsEmulator, testCertDir, uniqueName } from "../support/emulator";
 import { selectedTestTitles } from "../support/hooks";
