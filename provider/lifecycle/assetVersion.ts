@@ -306,3 +306,16 @@ export function deleteAssetVersion<O extends AssetVersionCommonOutputs>(kind: As
     );
   };
 }
+
+/** The `create` of an asset-version resource whose id is its ARM id: apply the checked inputs. */
+export function createAssetVersion<I extends object, O extends AssetVersionCommonOutputs>(
+  apply: (inputs: I, config?: pulumi.dynamic.Config) => Promise<O>,
+) {
+  return async (
+    news: I,
+    config?: pulumi.dynamic.Config,
+  ): Promise<pulumi.dynamic.CreateResult<O>> => {
+    const outs = await apply(withoutProvider(news), config);
+    return { id: outs.assetId, outs };
+  };
+}

@@ -22,6 +22,7 @@ import { codeUriFor, indicatorBlob, indicatorMetadata, uploadPrefixFor } from ".
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
   commonOutputs,
+  createAssetVersion,
   deleteAssetVersion,
   fingerprint,
   IDENTITY_FIELDS,
@@ -269,13 +270,9 @@ async function apply(
   };
 }
 
-export async function create(
-  news: CodeVersionInputs,
-  config?: Config,
-): Promise<pulumi.dynamic.CreateResult<CodeVersionOutputs>> {
-  const outs = await apply(withoutProvider(news), config);
-  return { id: outs.assetId, outs };
-}
+export const create = createAssetVersion<CodeVersionInputs, CodeVersionOutputs>((inputs, config) =>
+  apply(inputs, config),
+);
 
 export const read = readAssetVersion<CodeVersionOutputs>("codes");
 

@@ -9,6 +9,7 @@ import { dataVersionBody } from "../operations/assets";
 import type { DataVersionInputs, DataVersionOutputs } from "../resources/dataVersion";
 import {
   commonOutputs,
+  createAssetVersion,
   deleteAssetVersion,
   IDENTITY_FIELDS,
   MUTABLE_FIELDS,
@@ -17,7 +18,7 @@ import {
   settleVersion,
 } from "./assetVersion";
 import { uploadToDefaultDatastore } from "./datastoreUpload";
-import { inspectPath } from "./localContent";
+import { inspectPath, recordContent } from "./localContent";
 import {
   checkAssetCommon,
   checkWorkspace,
@@ -80,12 +81,7 @@ export async function check(
     }
   }
   if (content && !failures.any) {
-    inputs.path = content.path;
-    if (content.local) {
-      inputs.fileCount = content.fileCount;
-      inputs.byteCount = content.byteCount;
-    }
-    inputs.contentHash = content.contentHash;
+    recordContent(inputs, content);
     inputs.version = settleVersion(
       olds,
       inputs,
@@ -139,13 +135,9 @@ async function apply(
   };
 }
 
-export async function create(
-  news: DataVersionInputs,
-  config?: Config,
-): Promise<pulumi.dynamic.CreateResult<DataVersionOutputs>> {
-  const outs = await apply(withoutProvider(news), config);
-  return { id: outs.assetId, outs };
-}
+export const create = createAssetVersion<DataVersionInputs, DataVersionOutputs>((inputs, config) =>
+  apply(inputs, config),
+);
 
 export const read = readAssetVersion<DataVersionOutputs>("data");
 

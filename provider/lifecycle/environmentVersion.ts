@@ -13,6 +13,7 @@ import type {
 import {
   allKnown,
   commonOutputs,
+  createAssetVersion,
   deleteAssetVersion,
   fingerprint,
   IDENTITY_FIELDS,
@@ -259,13 +260,9 @@ async function apply(
   };
 }
 
-export async function create(
-  news: EnvironmentVersionInputs,
-  config?: Config,
-): Promise<pulumi.dynamic.CreateResult<EnvironmentVersionOutputs>> {
-  const outs = await apply(withoutProvider(news), config);
-  return { id: outs.assetId, outs };
-}
+export const create = createAssetVersion<EnvironmentVersionInputs, EnvironmentVersionOutputs>(
+  (inputs, config) => apply(inputs, config),
+);
 
 export const read = readAssetVersion<EnvironmentVersionOutputs>("environments");
 

@@ -83,3 +83,16 @@ export async function inspectPath(
     byteCount: hashed.byteCount,
   };
 }
+
+/** Writes what `check` learned about [path] into the checked inputs. */
+export function recordContent(
+  inputs: { path: string; fileCount?: number; byteCount?: number; contentHash?: string },
+  content: LocalContent,
+): void {
+  inputs.path = content.path;
+  if (content.local) {
+    inputs.fileCount = content.fileCount;
+    inputs.byteCount = content.byteCount;
+  }
+  inputs.contentHash = content.contentHash;
+}

@@ -26,7 +26,7 @@ import {
   settleVersion,
 } from "./assetVersion";
 import { uploadToDefaultDatastore } from "./datastoreUpload";
-import { inspectPath } from "./localContent";
+import { inspectPath, recordContent } from "./localContent";
 import {
   checkAssetCommon,
   checkWorkspace,
@@ -95,12 +95,7 @@ export async function check(
     }
   }
   if (content && !failures.any) {
-    inputs.path = content.path;
-    if (content.local) {
-      inputs.fileCount = content.fileCount;
-      inputs.byteCount = content.byteCount;
-    }
-    inputs.contentHash = content.contentHash;
+    recordContent(inputs, content);
     if (inputs.version !== undefined) {
       inputs.version = settleVersion(
         olds,

@@ -380,6 +380,11 @@ describe("harness: whole programs through the program runner", function () {
   });
 
   it("destroy deletes everything through the stored provider text @host", async () => {
+    // Stands alone under --grep: the state is whatever this up leaves, not what earlier tests did.
+    await runner.up(async () => {
+      new Echo("solo", { message: "m", key: "solo" });
+    });
+    providerEvents().length = 0;
     await runner.destroy();
     expect(summary(runner.operations)).to.deep.equal(["delete solo"]);
     expect(providerEvents().filter((e) => e.startsWith("delete"))).to.have.length(1);
