@@ -52,10 +52,11 @@ type Config = pulumi.dynamic.Config | undefined;
 export async function check(
   olds: CodeVersionInputs,
   news: CodeVersionInputs,
+  config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<CodeVersionInputs>> {
   const failures = new Failures();
   const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures);
+  checkWorkspace(inputs, failures, config);
   checkAssetCommon(inputs, failures);
   // Content facts are derived here, never taken from the program.
   delete inputs.fileCount;

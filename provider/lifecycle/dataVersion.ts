@@ -38,10 +38,11 @@ const DATA_TYPES = ["uri_file", "uri_folder", "mltable"] as const;
 export async function check(
   olds: DataVersionInputs,
   news: DataVersionInputs,
+  config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<DataVersionInputs>> {
   const failures = new Failures();
   const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures);
+  checkWorkspace(inputs, failures, config);
   checkAssetCommon(inputs, failures);
   delete inputs.fileCount;
   delete inputs.byteCount;

@@ -55,10 +55,11 @@ const AUTO_REBUILD = ["Disabled", "OnBaseImageUpdate"];
 export async function check(
   olds: EnvironmentVersionInputs,
   news: EnvironmentVersionInputs,
+  config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<EnvironmentVersionInputs>> {
   const failures = new Failures();
   const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures);
+  checkWorkspace(inputs, failures, config);
   checkAssetCommon(inputs, failures);
 
   if (inputs.image === undefined && inputs.build === undefined) {

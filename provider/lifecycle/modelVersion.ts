@@ -56,10 +56,11 @@ export function jobNameOf(uri: string): string | undefined {
 export async function check(
   olds: ModelVersionInputs,
   news: ModelVersionInputs,
+  config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<ModelVersionInputs>> {
   const failures = new Failures();
   const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures);
+  checkWorkspace(inputs, failures, config);
   checkAssetCommon({ ...inputs, version: undefined }, failures);
   delete inputs.fileCount;
   delete inputs.byteCount;

@@ -67,8 +67,36 @@ export interface WorkspaceInputs {
 const RESOURCE_GROUP_NAME = /^[-\w._()]{1,90}$/u;
 const WORKSPACE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$/;
 
-/** Validates the workspace inputs that are known. */
-export function checkWorkspace(news: WorkspaceInputs, failures: Failures): void {
+/**
+ * Validates the workspace inputs that are known, and the provider settings they will be used with
+ * (stack config and environment), so a bad setting or a missing subscription shows in preview.
+ */
+export function checkWorkspace(
+  news: WorkspaceInputs,
+  failures: Failures,
+  config?: ConfigSource,
+): void {
+  checkNames(news, failures);
+  let settings: AzureMlSettings;
+  try {
+    settings = resolveSettings(config);
+  } catch (error) {
+    failures.add("providerConfig", (error as Error).message);
+    return;
+  }
+  if (
+    news.workspaceId === undefined &&
+    news.subscriptionId === undefined &&
+    !settings.subscriptionId
+  ) {
+    failures.add(
+      "subscriptionId",
+      "No subscription: set [subscriptionId] or [workspaceId] on the resource, the stack config azureml:subscriptionId, or AZURE_SUBSCRIPTION_ID.",
+    );
+  }
+}
+
+function checkNames(news: WorkspaceInputs, failures: Failures): void {
   const named = news.resourceGroupName !== undefined || news.workspaceName !== undefined;
   if (news.workspaceId !== undefined) {
     if (named) {

@@ -212,4 +212,33 @@ describe("EnvironmentVersion provider", function () {
     expect(result.failures![0].property).to.equal("build.path");
     expect(result.failures![0].reason).to.contain("Dockerfile");
   });
+
+  it("reports a bad provider setting and a missing subscription in preview, before any request @emulator", async () => {
+    const mark = getEmulator().requests.mark();
+    const badRetries = await configuredProvider("environmentVersion", {
+      "azureml:maxRetries": "many",
+    });
+    const result = await badRetries.check({}, { ...workspaceInputs(), name: "env", image: IMAGE });
+    expect(result.failures).to.have.length(1);
+    expect(result.failures![0].property).to.equal("providerConfig");
+    expect(result.failures![0].reason).to.contain("maxRetries").and.to.contain("many");
+
+    const saved = { a: process.env.AZURE_SUBSCRIPTION_ID, b: process.env.AZUREML_SUBSCRIPTION_ID };
+    delete process.env.AZURE_SUBSCRIPTION_ID;
+    delete process.env.AZUREML_SUBSCRIPTION_ID;
+    try {
+      const noSubscription = await configuredProvider("environmentVersion", {
+        "azureml:subscriptionId": "",
+      });
+      const missing = await noSubscription.check(
+        {},
+        { ...workspaceInputs(), name: "env", image: IMAGE },
+      );
+      expect(missing.failures!.map((f) => f.property)).to.deep.equal(["subscriptionId"]);
+    } finally {
+      Object.assign(process.env, saved.a ? { AZURE_SUBSCRIPTION_ID: saved.a } : {});
+      Object.assign(process.env, saved.b ? { AZUREML_SUBSCRIPTION_ID: saved.b } : {});
+    }
+    expect(getEmulator().requests.since(mark)).to.deep.equal([]);
+  });
 });
