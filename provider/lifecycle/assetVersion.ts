@@ -12,6 +12,7 @@ import {
   type AssetVersionResource,
 } from "../operations/assets";
 import type * as pulumi from "@pulumi/pulumi";
+import { reportProgress } from "./progress";
 import {
   Failures,
   isFullyKnown,
@@ -93,6 +94,36 @@ export function canonicalJson(value: unknown): string {
 /** A version derived from content: the first 16 hex digits of its content hash. */
 export function versionFromContentHash(contentHash: string): string {
   return contentHash.slice(0, 16);
+}
+
+/**
+ * Says in preview why a version will be replaced: the engine shows which inputs changed, this says
+ * what that means in Azure ML terms.
+ */
+export async function explainReplacement(
+  type: string,
+  olds: { name?: string; version?: string; contentHash?: string },
+  news: { name?: string; version?: string; contentHash?: string },
+  replaces: readonly string[] | undefined,
+): Promise<void> {
+  if (!replaces || replaces.length === 0) {
+    return;
+  }
+  const reason = replaces.includes("contentHash")
+    ? `content changed (sha256 ${short(olds.contentHash)} → ${short(news.contentHash)})`
+    : `${replaces.join(", ")} changed`;
+  const next = news.version && isKnown(news.version) ? `version ${news.version}` : "a new version";
+  await reportProgress(
+    `${type} ${olds.name}:${olds.version}: ${reason}; Azure ML versions are immutable, so ${next} replaces it.`,
+  );
+}
+
+function short(hash: string | undefined): string {
+  return hash === undefined
+    ? "none"
+    : isKnown(hash)
+      ? hash.slice(0, 12)
+      : "unknown until the update";
 }
 
 /**
@@ -317,5 +348,17 @@ export function createAssetVersion<I extends object, O extends AssetVersionCommo
   ): Promise<pulumi.dynamic.CreateResult<O>> => {
     const outs = await apply(withoutProvider(news), config);
     return { id: outs.assetId, outs };
+  };
+}
+
+/** Wraps a resource's field-by-field diff so replacements are explained in the preview's output. */
+export function explainedDiff<O extends object, I extends object>(
+  type: string,
+  plan: (olds: O, news: I) => pulumi.dynamic.DiffResult,
+) {
+  return async (_id: string, olds: O, news: I): Promise<pulumi.dynamic.DiffResult> => {
+    const result = plan(olds, news);
+    await explainReplacement(type, olds, news, result.replaces);
+    return result;
   };
 }

@@ -18,10 +18,18 @@ import {
 } from "../operations/assets";
 import { computeContentHash, CONTENT_HASH_VERSION } from "../upload/contentHash";
 import { uploadFiles } from "../upload/blobUpload";
-import { codeUriFor, indicatorBlob, indicatorMetadata, uploadPrefixFor } from "../upload/plan";
+import {
+  codeUriFor,
+  describeContent,
+  indicatorBlob,
+  indicatorMetadata,
+  uploadPrefixFor,
+} from "../upload/plan";
+import { reportProgress } from "./progress";
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
   commonOutputs,
+  explainedDiff,
   createAssetVersion,
   deleteAssetVersion,
   fingerprint,
@@ -107,21 +115,20 @@ export async function check(
   return { inputs, failures: failures.list };
 }
 
-export async function diff(
-  _id: string,
-  olds: CodeVersionOutputs,
-  news: CodeVersionInputs,
-): Promise<pulumi.dynamic.DiffResult> {
-  const result = planDiff(olds as never, news as never, {
-    replace: [...IDENTITY_FIELDS, "contentHash"],
-    update: [...MUTABLE_FIELDS, "path"],
-  });
-  // A user-given codeUri is content; a computed one (from [path]) is not an input to compare.
-  if (news.codeUri !== undefined && fieldChanged(olds as never, news as never, "codeUri")) {
-    return { changes: true, replaces: [...(result.replaces ?? []), "codeUri"] };
-  }
-  return result;
-}
+export const diff = explainedDiff<CodeVersionOutputs, CodeVersionInputs>(
+  "CodeVersion",
+  (olds, news) => {
+    const result = planDiff(olds as never, news as never, {
+      replace: [...IDENTITY_FIELDS, "contentHash"],
+      update: [...MUTABLE_FIELDS, "path"],
+    });
+    // A user-given codeUri is content; a computed one (from [path]) is not an input to compare.
+    if (news.codeUri !== undefined && fieldChanged(olds as never, news as never, "codeUri")) {
+      return { changes: true, replaces: [...(result.replaces ?? []), "codeUri"] };
+    }
+    return result;
+  },
+);
 
 /** Code versions whose content hash equals ours, anywhere in the workspace ("regardless of name"). */
 async function findByHash(
@@ -164,7 +171,11 @@ async function placeCode(
     const parsed = parseAssetVersionPath(m.id);
     return parsed?.name === inputs.name && parsed.version === version;
   });
+  const label = `CodeVersion ${inputs.name}:${version}`;
   if (same) {
+    await reportProgress(
+      `${label}: already in the workspace with the same content; nothing to upload.`,
+    );
     return {
       codeUri: same.properties.codeUri as string,
       uploadedBlobCount: 0,
@@ -172,6 +183,9 @@ async function placeCode(
     };
   }
   if (matches.length > 0) {
+    await reportProgress(
+      `${label}: reusing the code uploaded for ${matches[0].id.split("/codes/")[1] ?? matches[0].id} (same sha256); nothing to upload.`,
+    );
     return {
       codeUri: matches[0].properties.codeUri as string,
       uploadedBlobCount: 0,
@@ -225,6 +239,9 @@ async function upload(
       `The code in "${inputs.path}" changed between preview and update (sha256 ${inputs.contentHash} → ${hashed.hash}); run the update again.`,
     );
   }
+  await reportProgress(
+    `CodeVersion ${inputs.name}:${version}: uploading ${describeContent(hashed)} from ${inputs.path}.`,
+  );
   // As azure-ai-ml: blobs at the SAS container's root as <folder>/<relative path>, and the first
   // blob in SDK order marked upload_status=completed with the asset's name and version.
   const prefix = uploadPrefixFor(hashed.rootName, hashed.rootIsFile);

@@ -9,6 +9,7 @@ import { dataVersionBody } from "../operations/assets";
 import type { DataVersionInputs, DataVersionOutputs } from "../resources/dataVersion";
 import {
   commonOutputs,
+  explainedDiff,
   createAssetVersion,
   deleteAssetVersion,
   IDENTITY_FIELDS,
@@ -94,17 +95,16 @@ export async function check(
   return { inputs, failures: failures.list };
 }
 
-export async function diff(
-  _id: string,
-  olds: DataVersionOutputs,
-  news: DataVersionInputs,
-): Promise<pulumi.dynamic.DiffResult> {
-  // A moved local folder with the same files is the same content: [path] alone only updates state.
-  return planDiff(olds as never, news as never, {
-    replace: [...IDENTITY_FIELDS, "dataType", "referencedUris", "contentHash"],
-    update: [...MUTABLE_FIELDS, "path"],
-  });
-}
+export const diff = explainedDiff<DataVersionOutputs, DataVersionInputs>(
+  "DataVersion",
+  (olds, news) => {
+    // A moved local folder with the same files is the same content: [path] alone only updates state.
+    return planDiff(olds as never, news as never, {
+      replace: [...IDENTITY_FIELDS, "dataType", "referencedUris", "contentHash"],
+      update: [...MUTABLE_FIELDS, "path"],
+    });
+  },
+);
 
 async function apply(
   inputs: DataVersionInputs,
@@ -117,6 +117,7 @@ async function apply(
   let uploadedBlobCount = 0;
   if (!stored && !isRemoteUri(inputs.path)) {
     const uploaded = await uploadToDefaultDatastore(session, resolveLocalPath(inputs.path), {
+      type: "DataVersion",
       name: inputs.name,
       version,
     });

@@ -19,12 +19,14 @@ import { computeContentHash, computeObjectHash } from "../upload/contentHash";
 import { loadIgnoreRules } from "../upload/ignore";
 import { readBlobMetadata, uploadFiles } from "../upload/blobUpload";
 import {
+  describeContent,
   indicatorBlob,
   indicatorMetadata,
   LEGACY_UPLOAD_FOLDER,
   UPLOAD_COMPLETED_METADATA,
   uploadPrefixFor,
 } from "../upload/plan";
+import { reportProgress } from "./progress";
 import type { Session } from "./shared";
 
 export interface DatastoreUploadResult {
@@ -78,7 +80,7 @@ async function blobEndpoint(session: Session, store: DatastoreResource): Promise
 export async function uploadToDefaultDatastore(
   session: Session,
   localPath: string,
-  asset: { name: string; version: string },
+  asset: { type: string; name: string; version: string },
 ): Promise<DatastoreUploadResult> {
   const store = await defaultDatastore(session);
   const secrets = await session.client.request<{ secretsType?: string; key?: string }>({
@@ -112,9 +114,16 @@ export async function uploadToDefaultDatastore(
   );
   const options = { caCertPath: session.settings.caCertPath };
   const existing = await readBlobMetadata(target, indicator, options);
+  const label = `${asset.type} ${asset.name}:${asset.version}`;
   if (existing?.upload_status === UPLOAD_COMPLETED_METADATA.upload_status) {
+    await reportProgress(
+      `${label}: ${basename} is already on datastore ${store.name}; nothing to upload.`,
+    );
     return { uri, uploadedBlobCount: 0 };
   }
+  await reportProgress(
+    `${label}: uploading ${describeContent(hashed)} to datastore ${store.name}.`,
+  );
   const uploaded = await uploadFiles(target, hashed.files, {
     ...options,
     metadata: { blobName: indicator, metadata: indicatorMetadata(asset.name, asset.version) },

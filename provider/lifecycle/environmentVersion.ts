@@ -14,6 +14,7 @@ import {
   allKnown,
   commonOutputs,
   createAssetVersion,
+  explainedDiff,
   deleteAssetVersion,
   fingerprint,
   IDENTITY_FIELDS,
@@ -221,16 +222,15 @@ function contentOf(inputs: EnvironmentVersionInputs): EnvironmentContent {
   return content as EnvironmentContent;
 }
 
-export async function diff(
-  _id: string,
-  olds: EnvironmentVersionOutputs,
-  news: EnvironmentVersionInputs,
-): Promise<pulumi.dynamic.DiffResult> {
-  return planDiff(olds as never, news as never, {
-    replace: [...IDENTITY_FIELDS, ...CONTENT_FIELDS, "contentHash"],
-    update: [...MUTABLE_FIELDS, "condaFilePath"],
-  });
-}
+export const diff = explainedDiff<EnvironmentVersionOutputs, EnvironmentVersionInputs>(
+  "EnvironmentVersion",
+  (olds, news) => {
+    return planDiff(olds as never, news as never, {
+      replace: [...IDENTITY_FIELDS, ...CONTENT_FIELDS, "contentHash"],
+      update: [...MUTABLE_FIELDS, "condaFilePath"],
+    });
+  },
+);
 
 async function apply(
   inputs: EnvironmentVersionInputs,
@@ -242,6 +242,7 @@ async function apply(
   let buildContextUri = stored?.buildContextUri ?? inputs.build?.contextUri;
   if (inputs.build?.path !== undefined && buildContextUri === undefined) {
     const uploaded = await uploadToDefaultDatastore(session, resolveLocalPath(inputs.build.path), {
+      type: "EnvironmentVersion",
       name: inputs.name,
       version,
     });

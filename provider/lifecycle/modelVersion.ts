@@ -18,6 +18,7 @@ import {
 import type { ModelVersionInputs, ModelVersionOutputs } from "../resources/modelVersion";
 import {
   commonOutputs,
+  explainedDiff,
   deleteAssetVersion,
   IDENTITY_FIELDS,
   MUTABLE_FIELDS,
@@ -110,22 +111,21 @@ export async function check(
   return { inputs, failures: failures.list };
 }
 
-export async function diff(
-  _id: string,
-  olds: ModelVersionOutputs,
-  news: ModelVersionInputs,
-): Promise<pulumi.dynamic.DiffResult> {
-  const identity = IDENTITY_FIELDS.filter((field) => field !== "version");
-  const result = planDiff(olds as never, news as never, {
-    replace: [...identity, "modelType", "contentHash"],
-    update: [...MUTABLE_FIELDS, "stage", "path"],
-  });
-  // An omitted version means "the next integer", not a change from the one taken.
-  if (news.version !== undefined && fieldChanged(olds as never, news as never, "version")) {
-    return { changes: true, replaces: [...(result.replaces ?? []), "version"] };
-  }
-  return result;
-}
+export const diff = explainedDiff<ModelVersionOutputs, ModelVersionInputs>(
+  "ModelVersion",
+  (olds, news) => {
+    const identity = IDENTITY_FIELDS.filter((field) => field !== "version");
+    const result = planDiff(olds as never, news as never, {
+      replace: [...identity, "modelType", "contentHash"],
+      update: [...MUTABLE_FIELDS, "stage", "path"],
+    });
+    // An omitted version means "the next integer", not a change from the one taken.
+    if (news.version !== undefined && fieldChanged(olds as never, news as never, "version")) {
+      return { changes: true, replaces: [...(result.replaces ?? []), "version"] };
+    }
+    return result;
+  },
+);
 
 /** A non-archived version already registered from the same content, if any. */
 async function findSameContent(
@@ -182,6 +182,7 @@ async function resolveModelUri(session: Session, inputs: ModelVersionInputs, ver
     return { modelUri: inputs.path, uploadedBlobCount: 0 };
   }
   const uploaded = await uploadToDefaultDatastore(session, resolveLocalPath(inputs.path), {
+    type: "ModelVersion",
     name: inputs.name,
     version,
   });

@@ -30,7 +30,11 @@ describe("asset resources through the real provider host", function () {
       createUserProject({ name: "assets-b" }),
     ]);
     uniqueCopy("test/fixtures/assets/train-src", path.join(projectA.dir, "src"));
-    [hostA, hostB] = await Promise.all([startHost(projectA.dir), startHost(projectB.dir)]);
+    // Host A prints the providers' progress lines, as it would under `pulumi up`.
+    [hostA, hostB] = await Promise.all([
+      startHost(projectA.dir, { AZUREML_PROGRESS: "on" }),
+      startHost(projectB.dir),
+    ]);
     // As the engine does before anything else: the stack config a program sets for the emulator.
     await Promise.all([hostA.configure(emulatorConfig()), hostB.configure(emulatorConfig())]);
   });
@@ -81,6 +85,11 @@ describe("asset resources through the real provider host", function () {
     const replace = await hostA.diff(urn, created.id, created.outs, imageChanged);
     expect(replace.changes).to.equal("some");
     expect(replace.replaces).to.include("image");
+    // The preview says why, in Azure ML's terms.
+    const explained = `EnvironmentVersion ${name}:${created.outs.version}: content changed`;
+    expect(
+      await waitForLog(hostA, (line) => line.startsWith(`info: [runtime] ${explained}`)),
+    ).to.equal(true);
 
     await hostA.delete(urn, created.id, updated);
   });
@@ -118,6 +127,17 @@ describe("asset resources through the real provider host", function () {
     const mark = getEmulator().requests.mark();
     const again = await hostA.create(urn, checked.inputs);
     expect(again.outs.uploadedBlobCount).to.equal(0);
+    const version = String(checked.inputs.version);
+    expect(
+      await waitForLog(hostA, (line) =>
+        line.includes(`CodeVersion ${name}:${version}: uploading 4 files`),
+      ),
+    ).to.equal(true);
+    expect(
+      await waitForLog(hostA, (line) =>
+        line.includes(`CodeVersion ${name}:${version}: already in the workspace`),
+      ),
+    ).to.equal(true);
     expect(
       getEmulator()
         .requests.since(mark)
@@ -162,3 +182,15 @@ describe("asset resources through the real provider host", function () {
     await hostA.delete(urn, created.id, created.outs);
   });
 });
+
+/** The host's stdout arrives on its own schedule; wait for a matching line. */
+async function waitForLog(host: ProviderHost, match: (line: string) => boolean): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (!host.logs().some(match)) {
+    if (Date.now() > deadline) {
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}

@@ -19,7 +19,14 @@ async function main(): Promise<void> {
     [require.resolve("mocha/bin/mocha.js"), ...(config ? ["--config", config.file] : []), ...args],
     {
       stdio: "inherit",
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, [TEST_CERT_DIR_ENV]: certDir },
+      env: {
+        // Providers' progress lines would interleave with mocha's report; tests that check them
+        // turn them back on for the process they start.
+        AZUREML_PROGRESS: "off",
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: caFile,
+        [TEST_CERT_DIR_ENV]: certDir,
+      },
     },
   );
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

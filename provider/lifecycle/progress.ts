@@ -1,0 +1,13 @@
+/**
+ * Progress lines for `pulumi preview` and `pulumi up`: what a resource is about to do and why
+ * (uploading, reusing, replacing on a content change). They go through `pulumi.log.info`, which
+ * the provider host prints as `info: [runtime] …` and the engine shows as diagnostics.
+ * `AZUREML_PROGRESS=off` silences them (the test suite does, to keep its own output readable).
+ */
+export async function reportProgress(message: string): Promise<void> {
+  if (process.env.AZUREML_PROGRESS === "off") {
+    return;
+  }
+  const pulumi = await import("@pulumi/pulumi");
+  await pulumi.log.info(message);
+}
