@@ -1,0 +1,34 @@
+/**
+ * The package's public surface, written down: adding, removing or renaming an export is a
+ * deliberate change that updates this list and CHANGELOG.md together.
+ */
+import { expect } from "chai";
+import * as emulator from "../../emulator/index";
+import * as root from "../../index";
+
+describe("public API", function () {
+  it("the package root exports the resources, the component and the error guards @unit", () => {
+    expect(Object.keys(root).sort()).to.deep.equal([
+      "AzureMlRestError",
+      "CodeVersion",
+      "DataVersion",
+      "EnvironmentVersion",
+      "LroFailedError",
+      "ModelVersion",
+      "PollTimeoutError",
+      "TrainingAssets",
+      "isAzureMlRestError",
+      "isLroFailedError",
+      "isPollTimeoutError",
+    ]);
+  });
+
+  it("pulumi-azureml/emulator exports startEmulator and its helpers @unit", () => {
+    expect(Object.keys(emulator).sort()).to.deep.equal([
+      "EMULATOR_DEFAULTS",
+      "MissingPeerDependencyError",
+      "prepareTls",
+      "startEmulator",
+    ]);
+  });
+});
