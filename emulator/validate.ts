@@ -318,9 +318,51 @@ export function createValidator(spec: Pick<SpecSubset, "definitions"> = loadSpec
 }
 
 let defaultValidator: Validator | undefined;
+let newerValidator: Validator | undefined;
 
-/** Validates an operation's request body against the generated spec (the operation's `body` parameter). */
-export function validateRequestBody(operationId: string, body: unknown): ValidationResult {
+/**
+ * The only wire differences, for the resources in scope, between 2024-04-01 and the newer stable
+ * api-versions (contract section 1.2, from the bicep type dumps): three optional fields. Which
+ * version first had them is not known, so every version after 2024-04-01 accepts them.
+ */
+export function withNewerFields(definitions: SpecSubset["definitions"]): SpecSubset["definitions"] {
+  const copy = JSON.parse(JSON.stringify(definitions)) as SpecSubset["definitions"];
+  const addProperty = (name: string, property: string, schema: SchemaNode) => {
+    const definition = copy[name];
+    if (definition !== undefined) {
+      definition.properties = { ...(definition.properties ?? {}), [property]: schema };
+    }
+  };
+  addProperty("ModelVersion", "datasets", {
+    type: "array",
+    items: {
+      type: "object",
+      additionalProperties: false,
+      properties: { id: { type: "string" }, name: { type: "string" } },
+    },
+  } as SchemaNode);
+  addProperty("JobResourceConfiguration", "dockerArgsList", {
+    type: "array",
+    items: { type: "string" },
+  } as SchemaNode);
+  addProperty("AssetJobOutput", "assetName", { type: "string" } as SchemaNode);
+  return copy;
+}
+
+/** True for api-versions after the bundled 2024-04-01 swagger. */
+export function isNewerApiVersion(apiVersion: string | undefined): boolean {
+  return apiVersion !== undefined && apiVersion.slice(0, 10) > "2024-04-01";
+}
+
+/**
+ * Validates an operation's request body against the generated spec (the operation's `body`
+ * parameter), with the fields newer api-versions added when `apiVersion` is one of them.
+ */
+export function validateRequestBody(
+  operationId: string,
+  body: unknown,
+  apiVersion?: string,
+): ValidationResult {
   const spec = loadSpec();
   const operation = spec.operations[operationId];
   const bodyParam = operation?.parameters.find((p) => p.in === "body");
@@ -335,6 +377,10 @@ export function validateRequestBody(operationId: string, body: unknown): Validat
           violations: [{ path: "$", message: "a request body is required" }],
         }
       : { ok: true, value: body, violations: [] };
+  }
+  if (isNewerApiVersion(apiVersion)) {
+    newerValidator ??= createValidator({ definitions: withNewerFields(spec.definitions) });
+    return newerValidator.validate(bodyParam.schema, body);
   }
   defaultValidator ??= createValidator(spec);
   return defaultValidator.validate(bodyParam.schema, body);

@@ -19,7 +19,7 @@ export const validationMiddleware: Middleware = {
     }
     ctx.body = parseJsonBody(ctx.req.headers["content-type"], rawBodyOf(ctx));
     if (match.route.bodyOperationId !== undefined) {
-      const result = validateRequestBody(match.route.bodyOperationId, ctx.body);
+      const result = validateRequestBody(match.route.bodyOperationId, ctx.body, ctx.apiVersion);
       if (!result.ok) {
         throw ErrorFactory.validationFailed(result.violations);
       }

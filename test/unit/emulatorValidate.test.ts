@@ -236,6 +236,44 @@ describe("emulator validation against the generated Azure ML spec", () => {
   });
 });
 
+describe("emulator validation across api-versions", () => {
+  const model = {
+    properties: { modelUri: "azureml://jobs/j/outputs/model", datasets: [{ name: "iris" }] },
+  };
+  const job = {
+    properties: {
+      jobType: "Command",
+      command: "python train.py",
+      environmentId: "azureml:env:1",
+      resources: { instanceCount: 1, dockerArgsList: ["--shm-size=1g"] },
+      outputs: { model: { jobOutputType: "uri_folder", assetName: "trained-model" } },
+    },
+  };
+
+  it("accepts datasets, dockerArgsList and assetName from api-versions after 2024-04-01 @unit", () => {
+    expect(
+      validateRequestBody("ModelVersions_CreateOrUpdate", model, "2025-12-01").violations,
+    ).to.deep.equal([]);
+    expect(validateRequestBody("Jobs_CreateOrUpdate", job, "2026-07-01").violations).to.deep.equal(
+      [],
+    );
+  });
+
+  it("rejects them as unknown properties at 2024-04-01, as that swagger has none of them @unit", () => {
+    expect(
+      validateRequestBody("ModelVersions_CreateOrUpdate", model, "2024-04-01").violations.map(
+        (v) => v.path,
+      ),
+    ).to.deep.equal(["$.properties.datasets"]);
+    expect(
+      validateRequestBody("Jobs_CreateOrUpdate", job, "2024-04-01").violations.map((v) => v.path),
+    ).to.have.members([
+      "$.properties.resources.dockerArgsList",
+      "$.properties.outputs.model.assetName",
+    ]);
+  });
+});
+
 describe("emulator name rules", () => {
   it("accepts asset names that start with a letter or digit and contain - and _ @unit", () => {
     expect(isValidName("resource", "my-env_2")).to.equal(true);
