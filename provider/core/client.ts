@@ -182,7 +182,10 @@ export function createAzureMlClient(options: AzureMlClientOptions): AzureMlClien
         logger,
         onRetry: options.onRetry,
       }),
-      authPolicy({ credential: options.credential }),
+      authPolicy({
+        credential: options.credential,
+        scopes: { arm: options.settings.armScope, ml: options.settings.mlScope },
+      }),
       logPolicy(logger),
     ],
     transport,

@@ -187,15 +187,26 @@ export function retryPolicy(options: RetryPolicyOptions): PipelinePolicy {
 export interface AuthPolicyOptions {
   /** Injected credential; the process-wide DefaultAzureCredential otherwise. */
   credential?: TokenCredential;
+  /** Token scopes per audience; the public cloud's when absent. */
+  scopes?: AudienceScopes;
+}
+
+/** The token scope of each audience; other clouds set their own through the settings. */
+export interface AudienceScopes {
+  arm: string;
+  ml: string;
 }
 
 /** Maps an audience to its token scope, or `undefined` for "none". */
-export function scopeForAudience(audience: Audience): string | undefined {
+export function scopeForAudience(
+  audience: Audience,
+  scopes: AudienceScopes = { arm: ARM_SCOPE, ml: AZURE_ML_SCOPE },
+): string | undefined {
   switch (audience) {
     case "arm":
-      return ARM_SCOPE;
+      return scopes.arm;
     case "ml":
-      return AZURE_ML_SCOPE;
+      return scopes.ml;
     case "none":
       return undefined;
     default:
@@ -212,7 +223,7 @@ export function authPolicy(options: AuthPolicyOptions = {}): PipelinePolicy {
   return {
     name: "auth",
     async sendRequest(request, next) {
-      const scope = scopeForAudience(request.audience);
+      const scope = scopeForAudience(request.audience, options.scopes);
       if (scope === undefined) {
         return next(request);
       }

@@ -39,6 +39,10 @@ export interface AzureMlSettings {
   pollIntervalInMs: number;
   /** How long to poll a long-running operation before giving up with PollTimeoutError. */
   lroTimeoutInMs: number;
+  /** Token scope for ARM calls; another cloud's (e.g. `https://management.usgovcloudapi.net/.default`). */
+  armScope: string;
+  /** Token scope for Azure ML data-plane calls (batch endpoint invocation). */
+  mlScope: string;
 }
 
 /** Pulumi's dynamic-provider `Config` (from `configure`) satisfies this. */
@@ -56,6 +60,8 @@ export const DEFAULT_SETTINGS: Readonly<AzureMlSettings> = Object.freeze({
   maxRetryDelayInMs: 60_000,
   pollIntervalInMs: 2_000,
   lroTimeoutInMs: 3_600_000,
+  armScope: ARM_SCOPE,
+  mlScope: AZURE_ML_SCOPE,
 });
 
 interface Source {
@@ -134,9 +140,25 @@ export function resolveSettings(
   )?.value;
   const caCertPath = lookup("caCertPath", "AZUREML_CA_CERT_PATH")?.value;
 
+  const scope = (key: string, envName: string, fallback: string): string => {
+    const source = lookup(key, envName);
+    if (!source) {
+      return fallback;
+    }
+    // A token scope is a resource URI with /.default, as Entra ID expects for app permissions.
+    if (!/^https:\/\/[^/\s]+\/?\.default$/.test(source.value)) {
+      throw new TypeError(
+        `Invalid ${key} "${source.value}" from ${source.origin} ${hint(key, envName)}: expected https://<resource>/.default.`,
+      );
+    }
+    return source.value;
+  };
+
   const settings: AzureMlSettings = {
     armEndpoint,
     apiVersion,
+    armScope: scope("armScope", "AZUREML_ARM_SCOPE", DEFAULT_SETTINGS.armScope),
+    mlScope: scope("mlScope", "AZUREML_ML_SCOPE", DEFAULT_SETTINGS.mlScope),
     requestTimeoutInMs: number(
       "requestTimeoutInSeconds",
       "AZUREML_REQUEST_TIMEOUT_IN_SECONDS",

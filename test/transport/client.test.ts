@@ -303,6 +303,8 @@ describe("the REST client without a server", () => {
         maxRetryDelayInMs: 1,
         pollIntervalInMs: 1,
         lroTimeoutInMs: 1000,
+        armScope: "https://management.azure.com/.default",
+        mlScope: "https://ml.azure.com/.default",
       },
       credential: staticCredential("secret-token"),
     });
@@ -312,5 +314,24 @@ describe("the REST client without a server", () => {
     expect((error as Error).message).to.equal(
       "Bearer token authentication is not permitted for non-TLS protected (non-https) URLs.",
     );
+  });
+});
+
+describe("token scopes @emulator", () => {
+  it("asks the credential for the configured ARM scope, as another cloud needs @emulator", async () => {
+    const asked: string[] = [];
+    const token = getEmulator().info.token;
+    const credential: TokenCredential = {
+      getToken: async (scopes) => {
+        asked.push(...(Array.isArray(scopes) ? scopes : [scopes]));
+        return { token, expiresOnTimestamp: Date.now() + 3_600_000 };
+      },
+    };
+    const { client } = newClient(
+      { armScope: "https://management.usgovcloudapi.net/.default" },
+      { credential },
+    );
+    await client.get(workspaceId(workspaceScope()), "Workspaces_Get");
+    expect(asked).to.deep.equal(["https://management.usgovcloudapi.net/.default"]);
   });
 });

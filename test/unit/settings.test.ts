@@ -21,11 +21,25 @@ describe("resolveSettings", () => {
       maxRetryDelayInMs: 60_000,
       pollIntervalInMs: 2_000,
       lroTimeoutInMs: 3_600_000,
+      armScope: "https://management.azure.com/.default",
+      mlScope: "https://ml.azure.com/.default",
     });
     expect(DEFAULT_API_VERSION).to.equal("2025-12-01");
     expect(ARM_SCOPE).to.equal("https://management.azure.com/.default");
     expect(AZURE_ML_SCOPE).to.equal("https://ml.azure.com/.default");
     expect(Object.isFrozen(DEFAULT_SETTINGS)).to.equal(true);
+  });
+
+  it("takes another cloud's token scopes and rejects a scope without /.default @unit", () => {
+    const settings = resolveSettings(
+      config({ "azureml:armScope": "https://management.usgovcloudapi.net/.default" }),
+      { AZUREML_ML_SCOPE: "https://ml.azure.us/.default" },
+    );
+    expect(settings.armScope).to.equal("https://management.usgovcloudapi.net/.default");
+    expect(settings.mlScope).to.equal("https://ml.azure.us/.default");
+    expect(() =>
+      resolveSettings(config({ "azureml:armScope": "https://management.azure.com" }), {}),
+    ).to.throw(TypeError, /azureml:armScope.*expected https:\/\/<resource>\/\.default/);
   });
 
   it("prefers stack config over environment over defaults @unit", () => {
