@@ -82,6 +82,8 @@ export interface RouteDefinition {
   apiVersions: ApiVersionPolicy;
   /** Query parameters besides api-version; strict mode rejects any other. */
   queryParameters: SpecParameter[];
+  /** Answer whatever else the query carries, even in strict mode (see operations.ts). */
+  acceptsAnyQuery?: boolean;
   /** Path parameters to check by pattern on this route, with the rule's description. */
   nameRules: Array<{ parameter: string; pattern: RegExp; description: string }>;
   scope: ScopeCheck;

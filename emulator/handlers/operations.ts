@@ -4,6 +4,10 @@
  *   .../locations/{location}/mfeOperationResults/{operationId}  → 202 while running, then the
  *                                                                 final result (200 body / 204)
  * Each poll is an observation that advances the operation.
+ *
+ * These URLs accept any query parameter even in strict mode: Microsoft's generated clients poll them
+ * with the original request's query (seen: @azure/arm-machinelearning 2.1.1 appends
+ * `underlyingResourceAction` while polling a compute delete), and Azure answers such polls.
  */
 import { ErrorFactory } from "../errors";
 import type { OperationRecord } from "../operations";
@@ -21,6 +25,7 @@ export const OPERATION_ROUTES: RouteDefinition[] = [
     plane: "arm",
     apiVersions: "ml",
     queryParameters: [],
+    acceptsAnyQuery: true,
     nameRules: [],
     scope: "subscription",
     resourceType: "locations/mfeOperationsStatus",
@@ -33,6 +38,7 @@ export const OPERATION_ROUTES: RouteDefinition[] = [
     plane: "arm",
     apiVersions: "ml",
     queryParameters: [],
+    acceptsAnyQuery: true,
     nameRules: [],
     scope: "subscription",
     resourceType: "locations/mfeOperationResults",

@@ -68,7 +68,7 @@ export function createApiVersionMiddleware(options: {
         }
         const parameter = declared.get(name.toLowerCase());
         if (parameter === undefined) {
-          if (options.strict()) {
+          if (options.strict() && route.acceptsAnyQuery !== true) {
             throw ErrorFactory.invalidQueryParameter(name, route.id);
           }
           continue;

@@ -142,6 +142,38 @@ describe("@azure/arm-machinelearning 2.1.1 against the emulator @emulator", () =
     expect(await statusOf(client.modelContainers.get(rg, ws, name))).to.equal(404);
   });
 
+  it("creates and deletes a compute through Microsoft's long-running-operation poller", async () => {
+    const name = uniqueName("cc").slice(0, 20);
+    const mark = getEmulator().requests.mark();
+    const created = await client.computeOperations.beginCreateOrUpdateAndWait(
+      rg,
+      ws,
+      name,
+      {
+        location: getEmulator().info.location,
+        properties: {
+          computeType: "AmlCompute",
+          properties: {
+            vmSize: "STANDARD_D2_V2",
+            scaleSettings: { maxNodeCount: 2, minNodeCount: 0 },
+          },
+        },
+      },
+      { updateIntervalInMs: 10 },
+    );
+    expect(created.properties?.provisioningState).to.equal("Succeeded");
+    await client.computeOperations.beginDeleteAndWait(rg, ws, name, "Delete", {
+      updateIntervalInMs: 10,
+    });
+    expect(await statusOf(client.computeOperations.get(rg, ws, name))).to.equal(404);
+    // The poller followed the emulator's operation URLs, as it would Azure's.
+    const polled = getEmulator()
+      .requests.since(mark)
+      .map((r) => r.path)
+      .filter((p) => /mfeOperation(sStatus|Results)\//.test(p));
+    expect(polled.length).to.be.greaterThan(0);
+  });
+
   it("lists the workspace's computes and datastores, including a default blob datastore", async () => {
     const computes = await all(client.computeOperations.list(rg, ws));
     for (const compute of computes) {
