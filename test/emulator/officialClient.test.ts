@@ -174,6 +174,29 @@ describe("@azure/arm-machinelearning 2.1.1 against the emulator @emulator", () =
     expect(polled.length).to.be.greaterThan(0);
   });
 
+  it("reads the workspace and a datastore's account key, which Microsoft's storage client accepts", async () => {
+    const workspace = await client.workspaces.get(rg, ws);
+    const account = getEmulator().info.storageAccountName;
+    expect(workspace.storageAccount).to.match(
+      new RegExp(`/Microsoft.Storage/storageAccounts/${account}$`, "i"),
+    );
+    const store = await client.datastores.get(rg, ws, "workspaceblobstore");
+    const secrets = (await client.datastores.listSecrets(rg, ws, "workspaceblobstore")) as {
+      secretsType: string;
+      key?: string;
+    };
+    expect(secrets.secretsType).to.equal("AccountKey");
+    const { ContainerClient, StorageSharedKeyCredential } = await import("@azure/storage-blob");
+    const containerName = (store.properties as { containerName: string }).containerName;
+    const container = new ContainerClient(
+      `${blobEndpoint}${containerName}`,
+      new StorageSharedKeyCredential(account, secrets.key as string),
+    );
+    const blobName = `${uniqueName("probe")}.txt`;
+    await container.getBlockBlobClient(blobName).upload("ok", 2);
+    expect((await container.getBlobClient(blobName).downloadToBuffer()).toString()).to.equal("ok");
+  });
+
   it("lists the workspace's computes and datastores, including a default blob datastore", async () => {
     const computes = await all(client.computeOperations.list(rg, ws));
     for (const compute of computes) {
