@@ -13,11 +13,15 @@ import {
 } from "../operations/assets";
 import type * as pulumi from "@pulumi/pulumi";
 import { reportProgress } from "./progress";
+import { workspaceId } from "../core/ids";
+import { resolveSettings, type AzureMlSettings } from "../core/settings";
 import {
   Failures,
+  fieldChanged,
   isFullyKnown,
   isKnown,
   openSession,
+  resolveScope,
   withoutProvider,
   type Session,
 } from "./shared";
@@ -53,16 +57,6 @@ export interface AssetVersionCommonOutputs extends AssetVersionCommonInputs {
   /** Where the content lives: the code, data or model URI, or the environment's image. */
   assetUri: string;
 }
-
-/** Identity fields: a change means another Azure resource. */
-export const IDENTITY_FIELDS = [
-  "workspaceId",
-  "subscriptionId",
-  "resourceGroupName",
-  "workspaceName",
-  "name",
-  "version",
-] as const;
 
 /** Fields Azure ML updates in place on an existing version. */
 export const MUTABLE_FIELDS = [
@@ -351,14 +345,105 @@ export function createAssetVersion<I extends object, O extends AssetVersionCommo
   };
 }
 
-/** Wraps a resource's field-by-field diff so replacements are explained in the preview's output. */
-export function explainedDiff<O extends object, I extends object>(
-  type: string,
-  plan: (olds: O, news: I) => pulumi.dynamic.DiffResult,
+/** How one asset-version resource's fields take part in its diff. */
+export interface AssetDiffSpec {
+  /** The resource type, for the preview's explanation. */
+  type: string;
+  /** Inputs hashed into `contentHash`: they replace the version only when the hash changed. */
+  content: readonly string[];
+  /** Further fields that update in place. */
+  update?: readonly string[];
+  /** False for ModelVersion: an omitted version means "the next integer", not a change. */
+  versionIsIdentity?: (news: { version?: string }) => boolean;
+}
+
+const WORKSPACE_FIELDS = [
+  "workspaceId",
+  "subscriptionId",
+  "resourceGroupName",
+  "workspaceName",
+] as const;
+
+/**
+ * The lower-cased ARM id of the version the inputs designate (ARM compares ids case-insensitively),
+ * or undefined when it cannot be known yet.
+ */
+export function designatedAssetId(
+  inputs: AssetVersionCommonInputs,
+  settings: AzureMlSettings | undefined,
+  withVersion: boolean,
+): string | undefined {
+  const parts = [...WORKSPACE_FIELDS, "name", ...(withVersion ? ["version"] : [])].map(
+    (key) => (inputs as unknown as Record<string, unknown>)[key],
+  );
+  if (!parts.every(isFullyKnown) || settings === undefined) {
+    return undefined;
+  }
+  try {
+    const scope = resolveScope(inputs, settings);
+    const version = withVersion ? `/versions/${inputs.version}` : "";
+    return `${workspaceId(scope)}/${inputs.name}${version}`.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The diff of an asset-version resource.
+ * - It replaces only when the designated Azure resource changes: another workspace, name or version
+ *   (resolved, so `workspaceId` in place of the same names, or a name's casing, is no replacement),
+ *   or new content (`contentHash`). Replacing a version by itself would create it, then delete it.
+ * - Inputs hashed into the content (a local path, say) only update state while the hash holds.
+ * - A change in the serialized provider code alone is no change (`__provider` is never compared).
+ * In preview it also says, in Azure ML's terms, why a version is replaced.
+ */
+export function assetDiff<O extends AssetVersionCommonOutputs, I extends AssetVersionCommonInputs>(
+  spec: AssetDiffSpec,
 ) {
-  return async (_id: string, olds: O, news: I): Promise<pulumi.dynamic.DiffResult> => {
-    const result = plan(olds, news);
-    await explainReplacement(type, olds, news, result.replaces);
-    return result;
+  return async (
+    _id: string,
+    olds: O,
+    news: I,
+    config?: pulumi.dynamic.Config,
+  ): Promise<pulumi.dynamic.DiffResult> => {
+    let settings: AzureMlSettings | undefined;
+    try {
+      settings = resolveSettings(config);
+    } catch {
+      settings = undefined; // compare the raw fields instead
+    }
+    const oldRecord = olds as unknown as Record<string, unknown>;
+    const newRecord = news as unknown as Record<string, unknown>;
+    const versionCounts = spec.versionIsIdentity?.(news) ?? true;
+    const identity = [...WORKSPACE_FIELDS, "name", ...(versionCounts ? ["version"] : [])];
+    const identityChanges = identity.filter((key) => fieldChanged(oldRecord, newRecord, key));
+    const oldId = designatedAssetId(olds, settings, versionCounts);
+    const newId = designatedAssetId(news, settings, versionCounts);
+    const sameTarget = oldId !== undefined && oldId === newId;
+    const contentChanged = fieldChanged(oldRecord, newRecord, "contentHash");
+    const contentChanges = spec.content.filter((key) => fieldChanged(oldRecord, newRecord, key));
+
+    const replaces = [
+      ...(sameTarget
+        ? []
+        : identityChanges.length > 0
+          ? identityChanges
+          : oldId !== newId
+            ? ["subscriptionId"]
+            : []),
+      ...(contentChanged ? [...contentChanges, "contentHash"] : []),
+    ];
+    const updates = [
+      ...(sameTarget ? identityChanges : []),
+      ...(contentChanged ? [] : contentChanges),
+      ...[...MUTABLE_FIELDS, ...(spec.update ?? [])].filter((key) =>
+        fieldChanged(oldRecord, newRecord, key),
+      ),
+    ];
+    if (replaces.length > 0) {
+      await explainReplacement(spec.type, olds, news, replaces);
+      return { changes: true, replaces, deleteBeforeReplace: false };
+    }
+    return { changes: updates.length > 0, replaces: [] };
   };
 }

@@ -29,12 +29,10 @@ import { reportProgress } from "./progress";
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
   commonOutputs,
-  explainedDiff,
+  assetDiff,
   createAssetVersion,
   deleteAssetVersion,
   fingerprint,
-  IDENTITY_FIELDS,
-  MUTABLE_FIELDS,
   putAssetVersion,
   readAssetVersion,
   settleVersion,
@@ -43,11 +41,9 @@ import {
   checkAssetCommon,
   checkWorkspace,
   Failures,
-  fieldChanged,
   isKnown,
   openSession,
   pathFailure,
-  planDiff,
   resolveLocalPath,
   toProjectRelative,
   UNKNOWN,
@@ -115,20 +111,11 @@ export async function check(
   return { inputs, failures: failures.list };
 }
 
-export const diff = explainedDiff<CodeVersionOutputs, CodeVersionInputs>(
-  "CodeVersion",
-  (olds, news) => {
-    const result = planDiff(olds as never, news as never, {
-      replace: [...IDENTITY_FIELDS, "contentHash"],
-      update: [...MUTABLE_FIELDS, "path"],
-    });
-    // A user-given codeUri is content; a computed one (from [path]) is not an input to compare.
-    if (news.codeUri !== undefined && fieldChanged(olds as never, news as never, "codeUri")) {
-      return { changes: true, replaces: [...(result.replaces ?? []), "codeUri"] };
-    }
-    return result;
-  },
-);
+// [codeUri] is content too, through contentHash; when [path] is given it is an output, not an input.
+export const diff = assetDiff<CodeVersionOutputs, CodeVersionInputs>({
+  type: "CodeVersion",
+  content: ["path"],
+});
 
 /** Code versions whose content hash equals ours, anywhere in the workspace ("regardless of name"). */
 async function findByHash(

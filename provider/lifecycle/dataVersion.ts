@@ -9,11 +9,9 @@ import { dataVersionBody } from "../operations/assets";
 import type { DataVersionInputs, DataVersionOutputs } from "../resources/dataVersion";
 import {
   commonOutputs,
-  explainedDiff,
+  assetDiff,
   createAssetVersion,
   deleteAssetVersion,
-  IDENTITY_FIELDS,
-  MUTABLE_FIELDS,
   putAssetVersion,
   readAssetVersion,
   settleVersion,
@@ -27,7 +25,6 @@ import {
   isKnown,
   isRemoteUri,
   openSession,
-  planDiff,
   resolveLocalPath,
   withoutProvider,
 } from "./shared";
@@ -95,16 +92,10 @@ export async function check(
   return { inputs, failures: failures.list };
 }
 
-export const diff = explainedDiff<DataVersionOutputs, DataVersionInputs>(
-  "DataVersion",
-  (olds, news) => {
-    // A moved local folder with the same files is the same content: [path] alone only updates state.
-    return planDiff(olds as never, news as never, {
-      replace: [...IDENTITY_FIELDS, "dataType", "referencedUris", "contentHash"],
-      update: [...MUTABLE_FIELDS, "path"],
-    });
-  },
-);
+export const diff = assetDiff<DataVersionOutputs, DataVersionInputs>({
+  type: "DataVersion",
+  content: ["path", "dataType", "referencedUris"],
+});
 
 async function apply(
   inputs: DataVersionInputs,

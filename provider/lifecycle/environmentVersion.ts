@@ -14,11 +14,9 @@ import {
   allKnown,
   commonOutputs,
   createAssetVersion,
-  explainedDiff,
+  assetDiff,
   deleteAssetVersion,
   fingerprint,
-  IDENTITY_FIELDS,
-  MUTABLE_FIELDS,
   putAssetVersion,
   readAssetVersion,
   settleVersion,
@@ -33,7 +31,6 @@ import {
   isRemoteUri,
   openSession,
   pathFailure,
-  planDiff,
   resolveLocalPath,
   toProjectRelative,
   UNKNOWN,
@@ -222,15 +219,10 @@ function contentOf(inputs: EnvironmentVersionInputs): EnvironmentContent {
   return content as EnvironmentContent;
 }
 
-export const diff = explainedDiff<EnvironmentVersionOutputs, EnvironmentVersionInputs>(
-  "EnvironmentVersion",
-  (olds, news) => {
-    return planDiff(olds as never, news as never, {
-      replace: [...IDENTITY_FIELDS, ...CONTENT_FIELDS, "contentHash"],
-      update: [...MUTABLE_FIELDS, "condaFilePath"],
-    });
-  },
-);
+export const diff = assetDiff<EnvironmentVersionOutputs, EnvironmentVersionInputs>({
+  type: "EnvironmentVersion",
+  content: [...CONTENT_FIELDS, "condaFilePath"],
+});
 
 async function apply(
   inputs: EnvironmentVersionInputs,

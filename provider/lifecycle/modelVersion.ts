@@ -18,10 +18,8 @@ import {
 import type { ModelVersionInputs, ModelVersionOutputs } from "../resources/modelVersion";
 import {
   commonOutputs,
-  explainedDiff,
+  assetDiff,
   deleteAssetVersion,
-  IDENTITY_FIELDS,
-  MUTABLE_FIELDS,
   putAssetVersion,
   readAssetVersion,
   settleVersion,
@@ -32,11 +30,9 @@ import {
   checkAssetCommon,
   checkWorkspace,
   Failures,
-  fieldChanged,
   isKnown,
   isRemoteUri,
   openSession,
-  planDiff,
   resolveLocalPath,
   withoutProvider,
   type Session,
@@ -111,21 +107,13 @@ export async function check(
   return { inputs, failures: failures.list };
 }
 
-export const diff = explainedDiff<ModelVersionOutputs, ModelVersionInputs>(
-  "ModelVersion",
-  (olds, news) => {
-    const identity = IDENTITY_FIELDS.filter((field) => field !== "version");
-    const result = planDiff(olds as never, news as never, {
-      replace: [...identity, "modelType", "contentHash"],
-      update: [...MUTABLE_FIELDS, "stage", "path"],
-    });
-    // An omitted version means "the next integer", not a change from the one taken.
-    if (news.version !== undefined && fieldChanged(olds as never, news as never, "version")) {
-      return { changes: true, replaces: [...(result.replaces ?? []), "version"] };
-    }
-    return result;
-  },
-);
+export const diff = assetDiff<ModelVersionOutputs, ModelVersionInputs>({
+  type: "ModelVersion",
+  content: ["path", "modelType"],
+  update: ["stage"],
+  // An omitted version means "the next free integer", not a change from the one taken.
+  versionIsIdentity: (news) => news.version !== undefined,
+});
 
 /** A non-archived version already registered from the same content, if any. */
 async function findSameContent(

@@ -203,31 +203,6 @@ export function fieldChanged(
   return !isDeepStrictEqual(normalized(olds[key]), normalized(news[key]));
 }
 
-export interface DiffPlan {
-  /** Fields whose change needs a new resource (identity and immutable content). */
-  replace: readonly string[];
-  /** Fields Azure ML updates in place. */
-  update: readonly string[];
-}
-
-/**
- * Field-by-field diff. A change in the serialized provider code alone is no change: `__provider`
- * is never compared.
- */
-export function planDiff(
-  olds: Record<string, unknown>,
-  news: Record<string, unknown>,
-  plan: DiffPlan,
-  deleteBeforeReplace = false,
-): pulumi.dynamic.DiffResult {
-  const replaces = plan.replace.filter((key) => fieldChanged(olds, news, key));
-  const updates = plan.update.filter((key) => fieldChanged(olds, news, key));
-  if (replaces.length > 0) {
-    return { changes: true, replaces, deleteBeforeReplace };
-  }
-  return { changes: updates.length > 0, replaces: [] };
-}
-
 /**
  * Local paths are kept relative to the Pulumi project directory (the provider host's working
  * directory), so state holds no machine path and a stack works from any checkout.

@@ -139,6 +139,8 @@ describe("CodeVersion provider", function () {
       const moved = (await provider.check(outs, { ...inputs, path: path.join(dir, "moved") }))
         .inputs;
       expect(moved.contentHash).to.equal(outs.contentHash);
+      // Same files elsewhere: only the state's path changes, the version stays.
+      expect(await provider.diff(id, outs, moved)).to.deep.equal({ changes: true, replaces: [] });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

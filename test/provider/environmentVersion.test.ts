@@ -1,5 +1,8 @@
 import { expect } from "chai";
+import { renameSync } from "node:fs";
+import * as path from "node:path";
 import { getAsset } from "../support/arm";
+import { uniqueCopy } from "../support/fixtures";
 import { getEmulator, uniqueName } from "../support/emulator";
 import { checkAndCreate, configuredProvider, UNKNOWN, workspaceInputs } from "../support/providers";
 
@@ -240,5 +243,43 @@ describe("EnvironmentVersion provider", function () {
       Object.assign(process.env, saved.b ? { AZUREML_SUBSCRIPTION_ID: saved.b } : {});
     }
     expect(getEmulator().requests.since(mark)).to.deep.equal([]);
+  });
+
+  it("naming the same workspace by its id instead of its names is an update, never a replacement @emulator", async () => {
+    const provider = await configuredProvider("environmentVersion");
+    const base = { ...workspaceInputs(), name: uniqueName("env"), image: IMAGE };
+    const { id, outs } = await checkAndCreate(provider, base);
+    const byId = {
+      workspaceId: getEmulator().info.workspaceId,
+      name: base.name,
+      image: IMAGE,
+    };
+    const checked = (await provider.check(outs, byId)).inputs;
+    const plan = await provider.diff(id, outs, checked);
+    // Replacing would create the very same version, then delete it.
+    expect(plan).to.deep.equal({ changes: true, replaces: [] });
+    const updated = await provider.update(id, outs, checked);
+    expect(updated.outs!.assetId).to.equal(id);
+    expect((await getAsset(id)).properties.isArchived).to.equal(false);
+  });
+
+  it("moving a local build context folder keeps the version and its uploaded context @emulator", async () => {
+    const provider = await configuredProvider("environmentVersion");
+    const first = uniqueCopy("test/fixtures/assets/docker-context");
+    const inputs = { ...workspaceInputs(), name: uniqueName("env"), build: { path: first } };
+    const { id, outs } = await checkAndCreate(provider, inputs);
+    const moved = path.join(path.dirname(first), "renamed-context");
+    renameSync(first, moved);
+    const checked = (await provider.check(outs, { ...inputs, build: { path: moved } })).inputs;
+    expect(checked.version).to.equal(outs.version);
+    expect(await provider.diff(id, outs, checked)).to.deep.equal({ changes: true, replaces: [] });
+    const mark = getEmulator().requests.mark();
+    const updated = await provider.update(id, outs, checked);
+    expect(updated.outs!.buildContextUri).to.equal(outs.buildContextUri);
+    expect(
+      getEmulator()
+        .requests.since(mark)
+        .filter((r) => r.plane === "blob"),
+    ).to.deep.equal([]);
   });
 });
