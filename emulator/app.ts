@@ -205,6 +205,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
 
   return {
     handle(req, res) {
+      // A write to a socket the client already closed must not become an uncaught error.
+      res.on("error", () => undefined);
       let ctx: RequestContext;
       try {
         ctx = createRequestContext(req, res, now());

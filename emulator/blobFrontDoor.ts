@@ -84,16 +84,33 @@ export async function startBlobFrontDoor(
   const server = https.createServer(
     { cert: options.tls.certPem, key: options.tls.keyPem },
     (req, res) => {
-      void handle(req, res).catch((error: unknown) => {
+      // A write to a socket the client already closed must not become an uncaught error.
+      res.on("error", () => undefined);
+      handle(req, res).catch((error: unknown) => {
         process.stderr.write(`azureml-emulator: blob front door failed: ${String(error)}\n`);
-        res.destroy();
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        writeStorageError(
+          res,
+          {
+            kind: "status",
+            status: 500,
+            error: {
+              code: "InternalError",
+              message: `The blob front door failed: ${String(error)}`,
+            },
+          },
+          randomUUID(),
+        );
       });
     },
   );
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
-    const target = new URL(req.url ?? "/", "https://front-door.invalid");
+    const target = parseBlobTarget(req.url);
     const clientRequestId = firstHeader(req.headers["x-ms-client-request-id"]);
     let requestId: string = randomUUID();
     let fault: FaultKind | undefined;
@@ -116,6 +133,22 @@ export async function startBlobFrontDoor(
     };
     res.once("close", record);
 
+    if (!target.valid) {
+      await drain(req);
+      writeStorageError(
+        res,
+        {
+          kind: "status",
+          status: 400,
+          error: {
+            code: "InvalidUri",
+            message: "The requested URI does not represent any resource on the server.",
+          },
+        },
+        requestId,
+      );
+      return;
+    }
     const taken = hooks?.faults.take({ method, path: target.pathname, plane: "blob" });
     if (taken !== undefined) {
       fault = taken.kind;
@@ -190,6 +223,26 @@ export async function startBlobFrontDoor(
       agent.destroy();
     },
   };
+}
+
+/** The request target's path and query; `valid` is false when it is no URL at all (e.g. `//[`). */
+export function parseBlobTarget(url: string | undefined): {
+  pathname: string;
+  search: string;
+  valid: boolean;
+} {
+  const raw = url ?? "/";
+  try {
+    const parsed = new URL(raw, "https://front-door.invalid");
+    return { pathname: parsed.pathname, search: parsed.search, valid: true };
+  } catch {
+    const q = raw.indexOf("?");
+    return {
+      pathname: q < 0 ? raw : raw.slice(0, q),
+      search: q < 0 ? "" : raw.slice(q),
+      valid: false,
+    };
+  }
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

@@ -142,26 +142,44 @@ function failure(status: number, error: string, description: string): TokenRespo
   return { status, body: { statusCode: status, error, error_description: description } };
 }
 
+/** The request target as a URL, or undefined when it cannot be parsed (e.g. `//[`). */
+export function parseRequestUrl(target: string | undefined, host: string): URL | undefined {
+  try {
+    return new URL(target ?? "/", `http://${host}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts the token endpoint on http://127.0.0.1:<port>/msi/token. */
 export async function startIdentityEndpoint(
   options: IdentityEndpointOptions,
 ): Promise<RunningIdentityEndpoint> {
   const host = options.host ?? "127.0.0.1";
   const secret = options.secret ?? randomBytes(24).toString("base64url");
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", `http://${host}`);
-    const header = req.headers[IDENTITY_SECRET_HEADER];
-    const answer = answerTokenRequest({
-      method: req.method ?? "GET",
-      url,
-      secretHeader: Array.isArray(header) ? header[0] : header,
-      secret,
-      issueToken: options.issueToken,
-      nowInSeconds: Math.floor(Date.now() / 1000),
-    });
-    const requestId = randomUUID();
-    const body = JSON.stringify(answer.body);
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     req.resume();
+    const requestId = randomUUID();
+    const method = req.method ?? "GET";
+    const url = parseRequestUrl(req.url, host);
+    const header = req.headers[IDENTITY_SECRET_HEADER];
+    let answer: TokenResponse;
+    try {
+      answer =
+        url === undefined
+          ? failure(400, "invalid_request", "The request target is not a valid URL.")
+          : answerTokenRequest({
+              method,
+              url,
+              secretHeader: Array.isArray(header) ? header[0] : header,
+              secret,
+              issueToken: options.issueToken,
+              nowInSeconds: Math.floor(Date.now() / 1000),
+            });
+    } catch (error) {
+      answer = failure(500, "server_error", `The emulator failed: ${String(error)}`);
+    }
+    const body = JSON.stringify(answer.body);
     res.writeHead(answer.status, {
       "content-type": "application/json; charset=utf-8",
       "content-length": Buffer.byteLength(body),
@@ -169,12 +187,22 @@ export async function startIdentityEndpoint(
     });
     res.end(body);
     options.onRequest?.({
-      method: req.method ?? "GET",
-      path: url.pathname,
-      query: url.search.replace(/^\?/, ""),
+      method,
+      path: url?.pathname ?? (req.url ?? "/").split("?")[0],
+      query: url?.search.replace(/^\?/, "") ?? "",
       status: answer.status,
       requestId,
     });
+  };
+  const server = http.createServer((req, res) => {
+    // A write to a socket the client already closed must not become an uncaught error.
+    res.on("error", () => undefined);
+    try {
+      serve(req, res);
+    } catch (error) {
+      process.stderr.write(`azureml-emulator: identity endpoint failed: ${String(error)}\n`);
+      res.destroy();
+    }
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_IN_MS;
   const port = await listen(server, host, options.port ?? 0);

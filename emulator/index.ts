@@ -147,7 +147,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         res.writeHead(503, { "retry-after": "1" }).end();
         return;
       }
-      mounted.plane.handle(req, res);
+      try {
+        mounted.plane.handle(req, res);
+      } catch (error) {
+        // handle() never throws by contract; one bad request must still not stop the emulator.
+        process.stderr.write(`azureml-emulator: ARM request failed: ${String(error)}\n`);
+        res.destroy();
+      }
     });
     armServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_IN_MS;
     const armPort = await listen(armServer, LOOPBACK, options.port ?? 0);

@@ -49,7 +49,12 @@ export function listen(server: net.Server, host: string, port: number): Promise<
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
-      resolve((server.address() as net.AddressInfo).port);
+      const bound = (server.address() as net.AddressInfo).port;
+      // Later errors (e.g. EMFILE on accept) would otherwise be uncaught and stop the emulator.
+      server.on("error", (error) => {
+        process.stderr.write(`azureml-emulator: listener on ${host}:${bound}: ${String(error)}\n`);
+      });
+      resolve(bound);
     });
   });
 }

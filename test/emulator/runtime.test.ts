@@ -4,6 +4,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import * as tls from "node:tls";
 import { promisify } from "node:util";
 import { DefaultAzureCredential } from "@azure/identity";
 import {
@@ -70,6 +71,24 @@ function isPortOpen(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Writes `text` as is to 127.0.0.1:port (over TLS when `ca` is given) and resolves with everything
+ * the server sent back before it closed the connection.
+ */
+function rawExchange(port: number, text: string, ca?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      ca === undefined
+        ? net.connect(port, "127.0.0.1")
+        : tls.connect({ port, host: "127.0.0.1", ca, servername: "localhost" });
+    const chunks: Buffer[] = [];
+    socket.once(ca === undefined ? "connect" : "secureConnect", () => socket.write(text));
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.once("error", reject);
+    socket.once("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
   });
 }
 
@@ -351,6 +370,56 @@ describe("emulator runtime", () => {
       } finally {
         await stranger.close();
       }
+    });
+  });
+
+  describe("malformed requests @emulator", () => {
+    // Request lines Node's parser accepts but that are no URL (`//[`, `http://[`), bad escapes,
+    // and bytes that are no HTTP at all.
+    const MALFORMED = [
+      "GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+      "GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+      "GET /%E0%A4%A?x=%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+      "PUT //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+      "\u0000\u0001 nonsense\r\n\r\n",
+    ];
+
+    it("answers malformed request lines on every listener with an HTTP error and keeps serving", async () => {
+      const emulator = getEmulator();
+      const { info } = emulator;
+      const ca = readFileSync(info.caCertPath, "utf8");
+      const listeners = [
+        { name: "arm", port: portOf(info.armEndpoint), ca },
+        { name: "blob", port: portOf(info.blobEndpoint), ca },
+        { name: "identity", port: portOf(info.identityEndpoint), ca: undefined },
+      ];
+      const statusLines: Record<string, string[]> = {};
+      for (const listener of listeners) {
+        statusLines[listener.name] = [];
+        for (const text of MALFORMED) {
+          const answer = await rawExchange(listener.port, text, listener.ca);
+          statusLines[listener.name].push(answer.split("\r\n")[0]);
+        }
+      }
+      for (const lines of Object.values(statusLines)) {
+        for (const line of lines) {
+          expect(line).to.match(/^HTTP\/1\.1 [45]\d\d /);
+        }
+      }
+      // The identity endpoint and the blob front door say why: the target is no URL.
+      expect(statusLines.identity[0]).to.equal("HTTP/1.1 400 Bad Request");
+      expect(statusLines.blob[0]).to.equal("HTTP/1.1 400 Bad Request");
+
+      expect((await armGet(info, info.workspaceId)).status).to.equal(200);
+      const token = await request(
+        `${info.identityEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent("https://management.azure.com")}`,
+        { headers: { "X-IDENTITY-HEADER": info.identityHeader } },
+      );
+      expect(token.statusCode).to.equal(200);
+      await token.body.dump();
+      const container = containerClient(info, uniqueName("after-malformed"));
+      await container.create();
+      expect(await container.exists()).to.equal(true);
     });
   });
 
