@@ -5,6 +5,7 @@
  * `await import("pulumi-azureml/provider/lifecycle/codeVersion")`.
  */
 import { stat } from "node:fs/promises";
+import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import {
   assetVersionsPath,
@@ -45,6 +46,7 @@ import {
   openSession,
   pathFailure,
   resolveLocalPath,
+  sasFailure,
   toProjectRelative,
   UNKNOWN,
   withoutProvider,
@@ -77,8 +79,11 @@ export async function check(
     );
   } else if (inputs.codeUri !== undefined) {
     if (isKnown(inputs.codeUri)) {
+      const sas = sasFailure(inputs.codeUri, "codeUri");
       if (!/^https:\/\//i.test(inputs.codeUri)) {
         failures.add("codeUri", `[codeUri] must be an https blob URI, got "${inputs.codeUri}".`);
+      } else if (sas) {
+        failures.add("codeUri", sas);
       } else {
         contentHash = fingerprint({ codeUri: inputs.codeUri });
       }
@@ -185,9 +190,15 @@ async function placeCode(
 /** Adopting skips the PUT only when description and tags already match. */
 function isUnchanged(existing: AssetVersionResource, inputs: CodeVersionInputs): boolean {
   const live = existing.properties;
-  const sameTags = JSON.stringify(live.tags ?? {}) === JSON.stringify(inputs.tags ?? {});
+  const liveProperties = live.properties ?? {};
+  const sameProperties = Object.entries(inputs.properties ?? {}).every(
+    ([key, value]) => liveProperties[key] === value,
+  );
   return (
-    (live.description ?? undefined) === inputs.description && sameTags && live.isArchived !== true
+    (live.description ?? undefined) === inputs.description &&
+    isDeepStrictEqual(live.tags ?? {}, inputs.tags ?? {}) &&
+    sameProperties &&
+    live.isArchived !== true
   );
 }
 

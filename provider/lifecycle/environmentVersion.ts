@@ -32,6 +32,7 @@ import {
   openSession,
   pathFailure,
   resolveLocalPath,
+  sasFailure,
   toProjectRelative,
   UNKNOWN,
   withoutProvider,
@@ -146,7 +147,13 @@ async function checkBuild(
     return undefined;
   }
   if (build.contextUri !== undefined) {
-    if (
+    const sas =
+      typeof build.contextUri === "string"
+        ? sasFailure(build.contextUri, "build.contextUri")
+        : undefined;
+    if (isKnown(build.contextUri) && sas) {
+      failures.add("build.contextUri", sas);
+    } else if (
       isKnown(build.contextUri) &&
       (typeof build.contextUri !== "string" || !isRemoteUri(build.contextUri))
     ) {

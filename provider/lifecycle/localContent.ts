@@ -7,8 +7,10 @@ import { computeContentHash } from "../upload/contentHash";
 import { fingerprint } from "./assetVersion";
 import {
   Failures,
+  isFullyKnown,
   isKnown,
   isRemoteUri,
+  sasFailure,
   pathFailure,
   resolveLocalPath,
   toProjectRelative,
@@ -39,7 +41,7 @@ export async function inspectPath(
     failures.add(property, `[${property}] is required.`);
     return undefined;
   }
-  if (!isKnown(value) || !isKnown(salt) || Object.values(salt).some((v) => !isKnown(v))) {
+  if (!isKnown(value) || !isFullyKnown(salt)) {
     return { path: value as string, contentHash: UNKNOWN, local: false };
   }
   if (typeof value !== "string") {
@@ -47,6 +49,11 @@ export async function inspectPath(
     return undefined;
   }
   if (isRemoteUri(value)) {
+    const sas = sasFailure(value, property);
+    if (sas) {
+      failures.add(property, sas);
+      return undefined;
+    }
     return { path: value, contentHash: fingerprint({ ...salt, uri: value }), local: false };
   }
   const absolute = resolveLocalPath(value);

@@ -202,9 +202,13 @@ export async function create(
   const session = openSession(inputs, config);
   if (inputs.version === undefined) {
     const existing = await findSameContent(session, inputs);
-    if (existing) {
+    const modelUri = existing?.properties.modelUri;
+    if (existing && typeof modelUri === "string") {
+      // Adopted: PUT again so its description, tags, stage and properties are this resource's
+      // (an identical PUT is accepted; only mutable fields can differ, the content being the same).
       const version = existing.id.split("/").pop() as string;
-      const outs = outputsOf(session, inputs, version, existing.properties.modelUri as string, 0);
+      await register(session, inputs, modelUri, version);
+      const outs = outputsOf(session, inputs, version, modelUri, 0);
       return { id: outs.assetId, outs };
     }
   }

@@ -6,7 +6,12 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import { createAzureMlClient, type AzureMlClient } from "../core/client";
-import { parseWorkspaceId, workspaceId, type WorkspaceScope } from "../core/ids";
+import {
+  isValidResourceGroupName,
+  parseWorkspaceId,
+  workspaceId,
+  type WorkspaceScope,
+} from "../core/ids";
 import { resolveSettings, type AzureMlSettings, type ConfigSource } from "../core/settings";
 import { isEmptyDirectoryError } from "../upload/errors";
 
@@ -64,7 +69,6 @@ export interface WorkspaceInputs {
   workspaceName?: string;
 }
 
-const RESOURCE_GROUP_NAME = /^[-\w._()]{1,90}$/u;
 const WORKSPACE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$/;
 
 /**
@@ -97,12 +101,15 @@ export function checkWorkspace(
 }
 
 function checkNames(news: WorkspaceInputs, failures: Failures): void {
-  const named = news.resourceGroupName !== undefined || news.workspaceName !== undefined;
+  const named =
+    news.resourceGroupName !== undefined ||
+    news.workspaceName !== undefined ||
+    news.subscriptionId !== undefined;
   if (news.workspaceId !== undefined) {
     if (named) {
       failures.add(
         "workspaceId",
-        "[workspaceId] and [resourceGroupName]/[workspaceName] are mutually exclusive; give one or the other.",
+        "[workspaceId] and [subscriptionId]/[resourceGroupName]/[workspaceName] are mutually exclusive; give one or the other.",
       );
     }
     if (isKnown(news.workspaceId)) {
@@ -119,10 +126,7 @@ function checkNames(news: WorkspaceInputs, failures: Failures): void {
   }
   if (news.resourceGroupName === undefined) {
     failures.add("resourceGroupName", "[resourceGroupName] is required (or give [workspaceId]).");
-  } else if (
-    isKnown(news.resourceGroupName) &&
-    (!RESOURCE_GROUP_NAME.test(news.resourceGroupName) || news.resourceGroupName.endsWith("."))
-  ) {
+  } else if (isKnown(news.resourceGroupName) && !isValidResourceGroupName(news.resourceGroupName)) {
     failures.add(
       "resourceGroupName",
       `[resourceGroupName] "${news.resourceGroupName}" is not a valid resource group name: 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'.`,
@@ -303,4 +307,21 @@ function checkStringMap(value: unknown, property: string, failures: Failures): v
       failures.add(`${property}.${key}`, `[${property}.${key}] must be a string, got ${typeof v}.`);
     }
   }
+}
+
+/**
+ * Why a URI cannot be stored: one carrying a SAS signature would sit in the stack's state in plain
+ * text (and make every rotation a new version). Undefined when the URI is fine.
+ */
+export function sasFailure(uri: string, property: string): string | undefined {
+  let query: URLSearchParams;
+  try {
+    query = new URL(uri).searchParams;
+  } catch {
+    return undefined;
+  }
+  return query.has("sig")
+    ? `[${property}] carries a SAS signature (sig=…), which would be stored in plain text in the stack state. ` +
+        "Register the data through a datastore (azureml://datastores/<name>/paths/…) or give a URL without a SAS."
+    : undefined;
 }

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { getEmulator, uniqueName } from "../support/emulator";
-import { checkAndCreate, configuredProvider, workspaceInputs } from "../support/providers";
+import { checkAndCreate, configuredProvider, UNKNOWN, workspaceInputs } from "../support/providers";
 
 function blobWrites(since: number) {
   return getEmulator()
@@ -72,5 +72,54 @@ describe("DataVersion provider", function () {
     );
     expect(badType.failures![0].property).to.equal("dataType");
     expect(getEmulator().requests.since(mark)).to.deep.equal([]);
+  });
+
+  it("refuses a URL carrying a SAS signature, which would sit in the stack state @emulator", async () => {
+    const provider = await configuredProvider("dataVersion");
+    const result = await provider.check(
+      {},
+      {
+        ...workspaceInputs(),
+        name: "d",
+        dataType: "uri_file",
+        path: "https://acct.blob.core.windows.net/c/iris.csv?sv=2021-08-06&sp=r&sig=c2VjcmV0",
+      },
+    );
+    expect(result.failures).to.have.length(1);
+    expect(result.failures![0].property).to.equal("path");
+    expect(result.failures![0].reason).to.contain("SAS").and.not.to.contain("c2VjcmV0");
+  });
+
+  it("judges a half-known mltable in preview as unknown content, not as a version @emulator", async () => {
+    const provider = await configuredProvider("dataVersion");
+    const result = await provider.check(
+      {},
+      {
+        ...workspaceInputs(),
+        name: "d",
+        dataType: "mltable",
+        path: "azureml://datastores/workspaceblobstore/paths/tables/iris/",
+        referencedUris: ["azureml://datastores/workspaceblobstore/paths/a.csv", UNKNOWN],
+      },
+    );
+    expect(result.failures).to.deep.equal([]);
+    expect(result.inputs.contentHash).to.equal(UNKNOWN);
+    expect(result.inputs.version).to.equal(UNKNOWN);
+  });
+
+  it("refuses workspaceId together with subscriptionId, naming both @emulator", async () => {
+    const provider = await configuredProvider("dataVersion");
+    const result = await provider.check(
+      {},
+      {
+        workspaceId: getEmulator().info.workspaceId,
+        subscriptionId: getEmulator().info.subscriptionId,
+        name: "d",
+        dataType: "uri_file",
+        path: "https://x/y.csv",
+      },
+    );
+    expect(result.failures!.map((f) => f.property)).to.deep.equal(["workspaceId"]);
+    expect(result.failures![0].reason).to.contain("[subscriptionId]");
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { getAsset } from "../support/arm";
 import { getEmulator, uniqueName } from "../support/emulator";
 import { checkAndCreate, configuredProvider, workspaceInputs } from "../support/providers";
 
@@ -31,9 +32,11 @@ describe("ModelVersion provider", function () {
       path: "azureml://jobs/j1/outputs/model",
     };
     const first = await checkAndCreate(provider, inputs);
-    const second = await checkAndCreate(provider, inputs);
+    const second = await checkAndCreate(provider, { ...inputs, description: "adopted" });
     expect(second.id).to.equal(first.id);
     expect(second.outs.version).to.equal("1");
+    // The adopted version now carries this resource's description.
+    expect((await getAsset(second.id)).properties.description).to.equal("adopted");
   });
 
   it("uploads a local mlflow model folder and keeps the version when only the stage changes @emulator", async () => {
