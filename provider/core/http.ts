@@ -6,6 +6,7 @@
  * TLS/timeout configuration. Nothing here is ever serialized into `__provider`.
  */
 import type { Agent } from "undici";
+import { trustedCertificates } from "./trust";
 
 /** One attempt, fully resolved: absolute URL, final headers, serialized body. */
 export interface HttpRequest {
@@ -47,37 +48,9 @@ export async function createAgentOptions(
     keepAliveMaxTimeout: 60_000,
   };
   if (options.caCertPath) {
-    const [fs, tls] = await Promise.all([import("node:fs/promises"), import("node:tls")]);
-    // An explicit `ca` replaces Node's default store, so the bundled roots (and any
-    // NODE_EXTRA_CA_CERTS file) are added back; otherwise real Azure would stop verifying.
-    const ca: string[] = [...tls.rootCertificates];
-    ca.push(await readCa(fs, options.caCertPath, "azureml:caCertPath / AZUREML_CA_CERT_PATH"));
-    const extra = process.env.NODE_EXTRA_CA_CERTS;
-    if (extra && extra !== options.caCertPath) {
-      // Node only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we (by ignoring it).
-      ca.push(
-        ...(await readCa(fs, extra, "NODE_EXTRA_CA_CERTS").then(
-          (pem) => [pem],
-          () => [],
-        )),
-      );
-    }
-    agentOptions.connect = { ca };
+    agentOptions.connect = { ca: await trustedCertificates(options.caCertPath) };
   }
   return agentOptions;
-}
-
-async function readCa(
-  fs: typeof import("node:fs/promises"),
-  path: string,
-  setting: string,
-): Promise<string> {
-  try {
-    return await fs.readFile(path, "utf8");
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new TypeError(`Cannot read the CA certificate named by ${setting} (${path}): ${reason}`);
-  }
 }
 
 let undiciModule: Promise<typeof import("undici")> | undefined;

@@ -43,7 +43,7 @@ async function defaultDatastore(session: Session): Promise<DatastoreResource> {
       isDefault: true,
     },
   );
-  const store = stores.find((s) => s.properties.isDefault) ?? stores[0];
+  const store = stores.find((s) => s.properties.isDefault);
   if (!store || store.properties.datastoreType !== "AzureBlob") {
     throw new Error(
       `The workspace ${session.scope.workspaceName} has no default Azure Blob datastore to upload to.`,
@@ -90,7 +90,10 @@ export async function uploadToDefaultDatastore(
     retryNonIdempotent: true,
   });
   if (secrets.body.secretsType !== "AccountKey" || !secrets.body.key) {
-    throw new Error(`Datastore ${store.name} does not expose an account key; uploads need one.`);
+    throw new Error(
+      `The default datastore ${store.name} exposes no account key (an identity-based datastore); ` +
+        "local uploads need one for now. Upload the files yourself and give an azureml:// or https path.",
+    );
   }
   const containerUrl = `${await blobEndpoint(session, store)}${store.properties.containerName}`;
   const rules = await loadIgnoreRules(localPath);

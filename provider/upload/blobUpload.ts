@@ -10,14 +10,13 @@
  * many tries and how long one try may take.
  */
 import { createReadStream } from "node:fs";
-import * as fs from "node:fs/promises";
-import { rootCertificates } from "node:tls";
 import type { TokenCredential } from "@azure/identity";
 import type { StorageSharedKeyCredential } from "@azure/storage-blob";
 import { BlobUploadError } from "./errors";
 import { createLimiter } from "./limiter";
 import { sortBlobNames } from "./plan";
 import type { WalkedFile } from "./walk";
+import { trustedCertificates } from "../core/trust";
 
 /** Where blobs go. Blob names are `prefix + relativePath`. */
 export type UploadTarget =
@@ -206,9 +205,8 @@ async function createContainerClient(
   };
   if (options.caCertPath) {
     // The storage pipeline passes unknown options on to core-rest-pipeline, whose TLS policy
-    // gives `ca` to the https agent. Node's roots are kept so real Azure still verifies.
-    const extra = await fs.readFile(options.caCertPath, "utf8");
-    pipelineOptions.tlsOptions = { ca: [...rootCertificates, extra] };
+    // gives `ca` to the https agent; the same list the ARM transport trusts.
+    pipelineOptions.tlsOptions = { ca: await trustedCertificates(options.caCertPath) };
   }
   if ("containerSasUrl" in target) {
     const pipeline = storage.newPipeline(new storage.AnonymousCredential(), pipelineOptions);
