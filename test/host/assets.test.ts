@@ -30,10 +30,17 @@ describe("asset resources through the real provider host", function () {
       createUserProject({ name: "assets-b" }),
     ]);
     uniqueCopy("test/fixtures/assets/train-src", path.join(projectA.dir, "src"));
+    // The environment points nowhere useful, so these tests pass only if the stack config sent
+    // through Configure reaches the providers and wins over it, as documented.
+    const misleading = {
+      AZUREML_ARM_ENDPOINT: "https://127.0.0.1:9",
+      AZUREML_CA_CERT_PATH: path.join(projectA.dir, "no-such-ca.pem"),
+      AZURE_SUBSCRIPTION_ID: "99999999-9999-9999-9999-999999999999",
+    };
     // Host A prints the providers' progress lines, as it would under `pulumi up`.
     [hostA, hostB] = await Promise.all([
-      startHost(projectA.dir, { AZUREML_PROGRESS: "on" }),
-      startHost(projectB.dir),
+      startHost(projectA.dir, { ...misleading, AZUREML_PROGRESS: "on" }),
+      startHost(projectB.dir, misleading),
     ]);
     // As the engine does before anything else: the stack config a program sets for the emulator.
     await Promise.all([hostA.configure(emulatorConfig()), hostB.configure(emulatorConfig())]);

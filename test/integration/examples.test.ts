@@ -50,22 +50,24 @@ describe("examples/assets through the program runner", function () {
 
   after(() => rmSync(path.dirname(projectDir), { recursive: true, force: true }));
 
-  it("previews four creates with the code's content facts already known @emulator", async () => {
-    const outputs = await runner.preview(program);
+  // One scenario, like a multi-step integration test: each step needs the state the previous left,
+  // so the steps stay together (a --grep can never run one alone on the wrong state).
+  it("previews, deploys, changes nothing on a second up, replaces only edited code, and destroys @emulator", async () => {
+    // preview: four creates, with the code's content facts already known
+    const planned = await runner.preview(program);
     expect(runner.operations.map((o) => `${o.op} ${o.name}`)).to.have.members([
       "create iris-env",
       "create iris-data",
       "create iris-train-src",
       "create iris-baseline",
     ]);
-    expect(outputs.codeFiles).to.equal(3);
-    expect(outputs.code).to.equal("<unknown>");
-  });
+    expect(planned.codeFiles).to.equal(3);
+    expect(planned.code).to.equal("<unknown>");
 
-  it("deploys, and a second up changes nothing and sends no write @emulator", async () => {
-    const outputs = await runner.up(program);
-    expect(outputs.code).to.match(/^azureml:iris-train-src:[0-9a-f]{16}$/);
-    expect(outputs.model).to.equal("azureml:iris-baseline:1");
+    // up
+    const deployed = await runner.up(program);
+    expect(deployed.code).to.match(/^azureml:iris-train-src:[0-9a-f]{16}$/);
+    expect(deployed.model).to.equal("azureml:iris-baseline:1");
     // Stack state holds no machine path, token or identity secret.
     const state = JSON.stringify([...runner.state.values()].map((e) => [e.inputs, e.outputs]));
     const { info } = getEmulator();
@@ -78,6 +80,8 @@ describe("examples/assets through the program runner", function () {
     ]) {
       expect(state).not.to.contain(forbidden);
     }
+
+    // a second up: no step, no write
     const mark = getEmulator().requests.mark();
     await runner.up(program);
     expect(changedOperations(runner.operations)).to.deep.equal([]);
@@ -85,21 +89,18 @@ describe("examples/assets through the program runner", function () {
       .requests.since(mark)
       .filter((r) => r.method !== "GET" && r.plane !== "identity");
     expect(writes).to.deep.equal([]);
-  });
 
-  it("an edited training script replaces only the code version, with a new version @emulator", async () => {
-    const before = await runner.up(program);
+    // an edited training script replaces only the code version, with a new version
     writeFileSync(path.join(projectDir, "src", "train.py"), "print('v2')\n", { flag: "a" });
     await runner.preview(program);
-    const planned = changedOperations(runner.operations);
-    expect(planned.map((o) => `${o.op} ${o.name}`)).to.deep.equal(["replace iris-train-src"]);
-    expect(planned[0].replaces).to.include("contentHash");
-    const after = await runner.up(program);
-    expect(after.code).not.to.equal(before.code);
-    expect(after.environment).to.equal(before.environment);
-  });
+    const edits = changedOperations(runner.operations);
+    expect(edits.map((o) => `${o.op} ${o.name}`)).to.deep.equal(["replace iris-train-src"]);
+    expect(edits[0].replaces).to.include("contentHash");
+    const edited = await runner.up(program);
+    expect(edited.code).not.to.equal(deployed.code);
+    expect(edited.environment).to.equal(deployed.environment);
 
-  it("destroys everything it created @emulator", async () => {
+    // destroy
     await runner.destroy();
     expect(runner.operations.filter((o) => o.op === "delete")).to.have.length(4);
     expect(runner.state.size).to.equal(0);
