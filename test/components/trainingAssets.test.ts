@@ -84,19 +84,25 @@ describe("TrainingAssets component", function () {
   });
 
   it("refuses both or neither of image and buildPath, naming both @unit", async () => {
-    let thrown: unknown;
+    const thrown: unknown[] = [];
     await register((m) => {
-      try {
-        new m.TrainingAssets("bad", {
-          resourceGroupName: "rg",
-          workspaceName: "ws",
-          codePath: "src",
-        });
-      } catch (error) {
-        thrown = error;
+      for (const images of [{}, { image: "python:3.11", buildPath: "docker" }]) {
+        try {
+          new m.TrainingAssets("bad", {
+            resourceGroupName: "rg",
+            workspaceName: "ws",
+            codePath: "src",
+            ...images,
+          });
+        } catch (error) {
+          thrown.push(error);
+        }
       }
     });
-    expect(String(thrown)).to.contain("[image]").and.to.contain("[buildPath]");
+    expect(thrown).to.have.length(2);
+    for (const error of thrown) {
+      expect(String(error)).to.contain("[image]").and.to.contain("[buildPath]");
+    }
   });
 
   it("derives child and asset names from the component name @unit", () => {
