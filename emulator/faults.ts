@@ -15,7 +15,7 @@ export interface FaultRule {
   /** Substring of the request path (no query), or a regular expression written as `/.../`. */
   path?: string;
   plane?: FaultPlane;
-  /** kind "status": the status to answer with (429, 500, 503, 408, ...). */
+  /** kind "status": the HTTP error status to answer with, 400-599 (429, 500, 503, 408, ...). */
   status?: number;
   /** Retry-After header value for a "status" fault (seconds or an HTTP date). 429 defaults to "1". */
   retryAfter?: string;
@@ -88,12 +88,13 @@ export function createFaultController(initial: FaultRule[] = []): FaultControlle
   }
 
   const controller: FaultController = {
-    add(rule) {
-      const pathRegex = validateRule(rule);
+    add(input) {
+      const rule = validateFaultRule(input);
+      const pathRegex = compilePath(rule);
       const id = `fault-${nextId++}`;
       rules.push({
         id,
-        rule: { ...rule },
+        rule,
         remaining: rule.times ?? 1,
         pathRegex,
         random: mulberry32(rule.seed ?? 1),
@@ -116,62 +117,133 @@ export function createFaultController(initial: FaultRule[] = []): FaultControlle
   return controller;
 }
 
+// Defensive even though rules are validated: a bad rule must never break every later request.
 function matches(active: ActiveRule, request: FaultRequest): boolean {
   const { rule } = active;
   if (rule.plane !== undefined && rule.plane !== request.plane) {
     return false;
   }
-  if (rule.method !== undefined && rule.method.toUpperCase() !== request.method.toUpperCase()) {
+  if (
+    typeof rule.method === "string" &&
+    rule.method.toUpperCase() !== String(request.method).toUpperCase()
+  ) {
     return false;
   }
-  if (rule.path !== undefined) {
-    const path = request.path.split("?")[0];
+  if (typeof rule.path === "string") {
+    const path = String(request.path).split("?")[0];
     return active.pathRegex !== undefined ? active.pathRegex.test(path) : path.includes(rule.path);
   }
   return true;
 }
 
-/** Returns the compiled path regex when the rule uses one; throws TypeError for an invalid rule. */
-function validateRule(rule: FaultRule): RegExp | undefined {
-  if (typeof rule !== "object" || rule === null || !FAULT_KINDS.includes(rule.kind)) {
+/** setTimeout's largest delay; anything longer fires at once. */
+export const MAX_LATENCY_IN_MS = 2 ** 31 - 1;
+
+/** The statuses a "status" fault may answer with: client and server errors only. */
+export const FAULT_STATUS_RANGE = { min: 400, max: 599 } as const;
+
+// RFC 9110 token characters (a method) and the visible ASCII a header value may carry.
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_SAFE = /^[\t\x20-\x7e]*$/;
+
+const isFiniteNumber = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
+
+/**
+ * Checks a fault rule from any source (options, the admin API, the CLI) and returns a copy the
+ * caller can no longer change. Throws TypeError naming the first bad field.
+ */
+export function validateFaultRule(input: unknown): FaultRule {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new TypeError("Expected a fault rule to be an object.");
+  }
+  const rule = JSON.parse(JSON.stringify(input)) as FaultRule;
+  if (!FAULT_KINDS.includes(rule.kind)) {
     throw new TypeError(`Expected \`kind\` to be one of ${FAULT_KINDS.join(", ")}.`);
   }
   if (rule.plane !== undefined && !FAULT_PLANES.includes(rule.plane)) {
     throw new TypeError(`Expected \`plane\` to be one of ${FAULT_PLANES.join(", ")}.`);
   }
-  if (rule.kind === "status") {
-    if (
-      !Number.isInteger(rule.status) ||
-      (rule.status as number) < 100 ||
-      (rule.status as number) > 599
-    ) {
-      throw new TypeError("A fault of kind `status` needs an HTTP `status` between 100 and 599.");
-    }
+  if (
+    rule.method !== undefined &&
+    !(typeof rule.method === "string" && HTTP_TOKEN.test(rule.method))
+  ) {
+    throw new TypeError("Expected `method` to be an HTTP method name such as GET or PUT.");
   }
-  if (rule.kind === "latency" && !(typeof rule.latencyInMs === "number" && rule.latencyInMs >= 0)) {
-    throw new TypeError("A fault of kind `latency` needs a non-negative `latencyInMs`.");
-  }
-  if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) {
-    throw new TypeError("Expected `times` to be a positive integer.");
+  if (rule.path !== undefined && typeof rule.path !== "string") {
+    throw new TypeError("Expected `path` to be a string (a substring or a /regular expression/).");
   }
   if (
-    rule.rate !== undefined &&
-    !(typeof rule.rate === "number" && rule.rate >= 0 && rule.rate <= 1)
+    rule.kind === "status" &&
+    !(
+      Number.isInteger(rule.status) &&
+      (rule.status as number) >= FAULT_STATUS_RANGE.min &&
+      (rule.status as number) <= FAULT_STATUS_RANGE.max
+    )
   ) {
+    throw new TypeError(
+      `A fault of kind \`status\` needs an HTTP error \`status\` between ${FAULT_STATUS_RANGE.min} and ${FAULT_STATUS_RANGE.max}.`,
+    );
+  }
+  if (
+    rule.kind === "latency" &&
+    !(
+      isFiniteNumber(rule.latencyInMs) &&
+      rule.latencyInMs >= 0 &&
+      rule.latencyInMs <= MAX_LATENCY_IN_MS
+    )
+  ) {
+    throw new TypeError(
+      `A fault of kind \`latency\` needs a \`latencyInMs\` between 0 and ${MAX_LATENCY_IN_MS}.`,
+    );
+  }
+  if (rule.latencyInMs !== undefined && !isFiniteNumber(rule.latencyInMs)) {
+    throw new TypeError("Expected `latencyInMs` to be a finite number.");
+  }
+  if (rule.times !== undefined && !(Number.isSafeInteger(rule.times) && rule.times > 0)) {
+    throw new TypeError("Expected `times` to be a positive integer.");
+  }
+  if (rule.rate !== undefined && !(isFiniteNumber(rule.rate) && rule.rate >= 0 && rule.rate <= 1)) {
     throw new TypeError("Expected `rate` to be a number between 0 and 1.");
+  }
+  if (rule.seed !== undefined && !isFiniteNumber(rule.seed)) {
+    throw new TypeError("Expected `seed` to be a finite number.");
+  }
+  if (
+    rule.retryAfter !== undefined &&
+    !(
+      typeof rule.retryAfter === "string" &&
+      rule.retryAfter !== "" &&
+      HEADER_SAFE.test(rule.retryAfter)
+    )
+  ) {
+    throw new TypeError(
+      "Expected `retryAfter` to be a header value (seconds or an HTTP date) without line breaks.",
+    );
   }
   if (
     rule.retryAfterMs !== undefined &&
-    !(typeof rule.retryAfterMs === "number" && rule.retryAfterMs >= 0)
+    !(isFiniteNumber(rule.retryAfterMs) && rule.retryAfterMs >= 0)
   ) {
     throw new TypeError("Expected `retryAfterMs` to be a non-negative number.");
   }
   if (
     rule.error !== undefined &&
-    (typeof rule.error.code !== "string" || typeof rule.error.message !== "string")
+    (typeof rule.error !== "object" ||
+      rule.error === null ||
+      typeof rule.error.code !== "string" ||
+      !HTTP_TOKEN.test(rule.error.code) ||
+      typeof rule.error.message !== "string")
   ) {
-    throw new TypeError("Expected `error` to be { code: string, message: string }.");
+    throw new TypeError(
+      "Expected `error` to be { code: string, message: string }, the code without spaces or line breaks.",
+    );
   }
+  return rule;
+}
+
+/** Returns the compiled path regex when the rule uses one; throws TypeError for an invalid one. */
+function compilePath(rule: FaultRule): RegExp | undefined {
   if (
     rule.path !== undefined &&
     rule.path.length > 1 &&

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The azureml-emulator CLI: starts the emulator, prints ONE JSON line with its EmulatorInfo on stdout
 // (logs go to stderr), and stops cleanly on SIGINT/SIGTERM.
-import type { FaultRule } from "./faults";
+import { validateFaultRule, type FaultRule } from "./faults";
 import {
   startEmulator,
   type EmulatorOptions,
   type Progression,
   type RunningEmulator,
 } from "./index";
+import { validateProgression } from "./state/transitions";
 
 export const USAGE = `Usage: azureml-emulator [options]
 
@@ -55,7 +56,13 @@ export function parseProgression(text: string): Progression {
     );
   }
   const value = Number(match[2]);
-  return match[1] === "polls" ? { mode: "polls", polls: value } : { mode: "timed", ms: value };
+  try {
+    return validateProgression(
+      match[1] === "polls" ? { mode: "polls", polls: value } : { mode: "timed", ms: value },
+    );
+  } catch (error) {
+    throw new CliUsageError(`--progression ${text}: ${(error as Error).message}`);
+  }
 }
 
 /** Parses the CLI arguments (without `node` and the script). Pure; throws CliUsageError. */
@@ -157,8 +164,11 @@ function parseFault(text: string): FaultRule {
   if (typeof rule !== "object" || rule === null || Array.isArray(rule)) {
     throw new CliUsageError(`--fault must be a JSON object; got ${text}.`);
   }
-  // Field checks happen in the fault controller, which throws TypeError with the field name.
-  return rule as FaultRule;
+  try {
+    return validateFaultRule(rule);
+  } catch (error) {
+    throw new CliUsageError(`--fault ${text}: ${(error as Error).message}`);
+  }
 }
 
 /** How long a clean stop may take before the process exits anyway. */

@@ -964,6 +964,9 @@ describe("control plane: admin API @emulator", () => {
     h = await startPlane();
   });
   after(() => h.close());
+  // A failed test must not leave rules behind for the next one.
+  beforeEach(() => h.plane.faults.clear());
+  afterEach(() => h.plane.faults.clear());
 
   it("adds a fault over HTTP, which then applies to the next ARM request @emulator", async () => {
     const added = await h.call("POST", "/_emulator/faults", {
@@ -980,6 +983,23 @@ describe("control plane: admin API @emulator", () => {
   it("rejects an invalid fault rule with 400 @emulator", async () => {
     const r = await h.call("POST", "/_emulator/faults", { body: { kind: "explode" } });
     expect(r.status).to.equal(400);
+  });
+
+  it("rejects a badly typed fault rule with 400 naming the field, and keeps serving @emulator", async () => {
+    for (const [body, field] of [
+      [{ kind: "drop", method: 5 }, "method"],
+      [{ kind: "drop", path: ["/codes"] }, "path"],
+      [{ kind: "status", status: 503, retryAfter: 1 }, "retryAfter"],
+      [{ kind: "latency", latencyInMs: 1e12 }, "latencyInMs"],
+      [{ kind: "status", status: 204 }, "status"],
+    ] as const) {
+      const r = await h.call("POST", "/_emulator/faults", { body });
+      expect(r.status, JSON.stringify(body)).to.equal(400);
+      expect(r.body.error.message).to.contain(field);
+    }
+    expect((await h.call("GET", "/_emulator/faults")).body.value).to.deep.equal([]);
+    expect((await h.call("GET", q(WS))).status).to.equal(200);
+    expect((await h.call("GET", q(`${WS}/codes`))).status).to.equal(200);
   });
 
   it("is never faulted itself and clears faults with DELETE @emulator", async () => {

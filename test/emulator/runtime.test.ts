@@ -21,7 +21,7 @@ import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
 import { storageErrorCode, withoutHopByHopHeaders } from "../../emulator/blobFrontDoor";
 import { answerTokenRequest, resolveTokenAudience } from "../../emulator/identity";
 import { startEmulator, type EmulatorInfo, type RunningEmulator } from "../../emulator/index";
-import { parseCliArgs, parseProgression } from "../../emulator/main";
+import { CliUsageError, parseCliArgs, parseProgression } from "../../emulator/main";
 import { decodeToken } from "../../emulator/tokens";
 import { MissingPeerDependencyError, requireOptionalPeer } from "../../emulator/net";
 import { findTlsMaterialProblem, generateTlsMaterial } from "../../emulator/tls";
@@ -167,6 +167,24 @@ describe("emulator runtime", () => {
       expect(parseProgression("polls:2")).to.deep.equal({ mode: "polls", polls: 2 });
       expect(parseProgression("timed:1500")).to.deep.equal({ mode: "timed", ms: 1500 });
       expect(() => parseProgression("slow")).to.throw(/immediate, polls:<n> or timed:<ms>/);
+    });
+
+    it("rejects a fault rule with a badly typed field and a zero poll count as usage errors", () => {
+      expect(() => parseCliArgs(["--fault", '{"kind":"drop","method":5}']))
+        .to.throw(CliUsageError, /--fault .*method/)
+        .with.property("code", "EMULATOR_CLI_USAGE");
+      expect(() => parseCliArgs(["--fault", '{"kind":"status","status":200}'])).to.throw(
+        CliUsageError,
+        /between 400 and 599/,
+      );
+      expect(() => parseCliArgs(["--progression", "polls:0"])).to.throw(
+        CliUsageError,
+        /polls:0.*positive integer/,
+      );
+      expect(parseCliArgs(["--fault", '{"kind":"drop","method":"put"}'])).to.deep.equal({
+        kind: "start",
+        options: { faults: [{ kind: "drop", method: "put" }] },
+      });
     });
 
     it("rejects unknown flags, missing values, bad ports and non-JSON faults by name", () => {
@@ -476,6 +494,10 @@ describe("emulator runtime", () => {
   });
 
   describe("blob front door @emulator", () => {
+    // A failed test must not leave blob faults behind for the rest of the run.
+    beforeEach(() => getEmulator().faults.clear());
+    afterEach(() => getEmulator().faults.clear());
+
     it("proxies a real @azure/storage-blob upload and download, and logs each PUT", async () => {
       const emulator = getEmulator();
       const container = containerClient(emulator.info, uniqueName("runtime"));
@@ -599,6 +621,22 @@ describe("emulator runtime", () => {
   });
 
   describe("azureml-emulator CLI @emulator", () => {
+    it("exits with the usage code 2, before starting anything, on a bad fault rule or progression", async () => {
+      for (const args of [
+        ["--fault", '{"kind":"drop","method":5}'],
+        ["--fault", '{"kind":"latency","latencyInMs":1e12}'],
+        ["--progression", "polls:0"],
+      ]) {
+        const outcome = await execFileAsync(process.execPath, [MAIN_JS, ...args]).then(
+          () => ({ code: 0, stderr: "", stdout: "" }),
+          (error: { code: number; stderr: string; stdout: string }) => error,
+        );
+        expect(outcome.code, args.join(" ")).to.equal(2);
+        expect(outcome.stdout).to.equal("");
+        expect(outcome.stderr).to.contain("Usage: azureml-emulator");
+      }
+    });
+
     it("prints one JSON line with every EmulatorInfo field, serves it, and exits 0 on SIGTERM", async () => {
       const child = spawn(
         process.execPath,

@@ -59,13 +59,17 @@ describe("emulator fault controller", () => {
     expect(hits).to.be.within(10, 30);
   });
 
-  it("keeps a rate rule active beyond times and never applies rate 0 @unit", () => {
-    const faults = createFaultController([
-      { kind: "status", status: 500, rate: 1, times: 1 },
-      { kind: "drop", rate: 0, path: "/never" },
-    ]);
+  it("keeps a rate rule active beyond times @unit", () => {
+    const faults = createFaultController([{ kind: "status", status: 500, rate: 1, times: 1 }]);
     expect([1, 2, 3].map(() => faults.take(GET_CODES)?.status)).to.deep.equal([500, 500, 500]);
-    expect(faults.take({ ...GET_CODES, path: "/never" })?.kind).to.equal("status");
+    expect(faults.list()).to.have.length(1);
+  });
+
+  it("never applies a rule with rate 0, however often it matches @unit", () => {
+    const faults = createFaultController([{ kind: "drop", rate: 0, seed: 3 }]);
+    const taken = Array.from({ length: 200 }, () => faults.take(GET_CODES));
+    expect(taken.filter((t) => t !== undefined)).to.deep.equal([]);
+    expect(faults.list()).to.have.length(1);
   });
 
   it("keeps lroFail rules out of take() and hands them to takeLroFailure() @unit", () => {
@@ -104,6 +108,59 @@ describe("emulator fault controller", () => {
       TypeError,
       /regular expression/,
     );
+  });
+
+  it("rejects badly typed fields instead of failing every later request @unit", () => {
+    const faults = createFaultController();
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ kind: "drop", method: 5 }, /method/],
+      [{ kind: "drop", method: "GE T" }, /method/],
+      [{ kind: "drop", path: 7 }, /path/],
+      [{ kind: "drop", path: { source: "x" } }, /path/],
+      [{ kind: "status", status: 503, retryAfter: 5 }, /retryAfter/],
+      [{ kind: "status", status: 503, retryAfter: "1\r\nSet-Cookie: x=1" }, /retryAfter/],
+      [{ kind: "status", status: 503, retryAfter: "" }, /retryAfter/],
+      [{ kind: "status", status: 503, retryAfterMs: Number.POSITIVE_INFINITY }, /retryAfterMs/],
+      [{ kind: "drop", rate: 0.5, seed: "1" }, /seed/],
+      [{ kind: "drop", rate: 0.5, seed: Number.NaN }, /seed/],
+      [{ kind: "drop", rate: Number.NaN }, /rate/],
+      [{ kind: "latency", latencyInMs: "10" }, /latencyInMs/],
+      [{ kind: "latency", latencyInMs: Number.POSITIVE_INFINITY }, /latencyInMs/],
+      [{ kind: "latency", latencyInMs: 2 ** 31 }, /latencyInMs/],
+      [{ kind: "drop", times: 1.5 }, /times/],
+      [{ kind: "lroFail", error: "boom" }, /error/],
+      [{ kind: "lroFail", error: null }, /error/],
+      [{ kind: "status", status: 500, error: { code: "A\nB", message: "m" } }, /error/],
+    ];
+    for (const [rule, field] of bad) {
+      expect(() => faults.add(rule as never), JSON.stringify(rule)).to.throw(TypeError, field);
+    }
+    expect(faults.list()).to.deep.equal([]);
+    expect(faults.take(GET_CODES)).to.equal(undefined);
+    faults.add({ kind: "latency", latencyInMs: 2 ** 31 - 1, method: "get" });
+    expect(faults.take(GET_CODES)?.kind).to.equal("latency");
+  });
+
+  it("accepts only error statuses (400-599) for status faults @unit", () => {
+    const faults = createFaultController();
+    for (const status of [100, 200, 204, 302, 399, 600, 503.5]) {
+      expect(() => faults.add({ kind: "status", status }), String(status)).to.throw(
+        TypeError,
+        /between 400 and 599/,
+      );
+    }
+    faults.add({ kind: "status", status: 400 });
+    faults.add({ kind: "status", status: 599 });
+    expect(faults.list().map((r) => r.status)).to.deep.equal([400, 599]);
+  });
+
+  it("keeps its own copy of a rule, so changing the object afterwards changes nothing @unit", () => {
+    const faults = createFaultController();
+    const rule = { kind: "status" as const, status: 503, method: "GET", times: 2 };
+    faults.add(rule);
+    Object.assign(rule, { method: 5, status: 200 });
+    expect(faults.take(GET_CODES)?.status).to.equal(503);
+    expect(faults.list()[0]).to.include({ method: "GET", status: 503 });
   });
 
   it("sends Retry-After 1 on a 429 unless told otherwise, and the ms headers when asked @unit", () => {
