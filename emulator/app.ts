@@ -92,7 +92,7 @@ export interface ControlPlane {
   requests: RequestLog;
   /** Drops all state except the seeded workspace/datastores/compute; clears faults and the log. */
   reset(): void;
-  /** Flushes persistence. */
+  /** Flushes persistence; rejects when that last write fails. */
   close(): Promise<void>;
   /** Resolves once the seeded datastore containers exist in storage. */
   ready(): Promise<void>;

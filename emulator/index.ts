@@ -90,7 +90,10 @@ export interface RunningEmulator {
   readonly azuriteUrl: string;
   /** Forgets the control plane's resources, faults and request log (blobs are kept). */
   reset(): void;
-  /** Stops every listener and Azurite; resolves when their ports are free. Safe to call twice. */
+  /**
+   * Stops every listener and Azurite; resolves when their ports are free. Safe to call twice.
+   * With `dataDir`, rejects (after stopping everything) when the last state write fails.
+   */
   close(): Promise<void>;
 }
 
@@ -116,9 +119,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   // Undone in reverse order by close(), or right away when a later step fails.
   const stops: Array<() => Promise<void>> = [];
+  // Every step runs even when one fails (e.g. the final state write), so no port stays bound.
   const stopAll = async (): Promise<void> => {
+    let firstError: unknown;
     for (const stop of stops.splice(0).reverse()) {
-      await stop();
+      try {
+        await stop();
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (firstError !== undefined) {
+      throw firstError;
     }
   };
   try {

@@ -8,17 +8,29 @@ import type { Store, StoreSnapshot } from "./store";
 
 export const STATE_FILE_NAME = "control-plane.json";
 
+/** Options for attachFilePersistence. */
+export interface FilePersistenceOptions {
+  /** Reports a failed background write. @default one line on stderr */
+  readonly log?: (message: string) => void;
+}
+
 export interface FilePersistence {
   /** The file the state lives in. */
   readonly filePath: string;
-  /** Writes any pending change now. */
+  /** Writes any pending change now; rejects when the write fails (the change stays pending). */
   flush(): Promise<void>;
-  /** Stops watching the store and writes any pending change. */
+  /** Stops watching the store and writes any pending change; rejects when that write fails. */
   close(): Promise<void>;
 }
 
 /** Loads `dataDir/control-plane.json` into the store when it exists, then saves after each change. */
-export function attachFilePersistence(store: Store, dataDir: string): FilePersistence {
+export function attachFilePersistence(
+  store: Store,
+  dataDir: string,
+  options: FilePersistenceOptions = {},
+): FilePersistence {
+  const log =
+    options.log ?? ((message: string) => process.stderr.write(`azureml-emulator: ${message}\n`));
   const filePath = path.join(dataDir, STATE_FILE_NAME);
   fs.mkdirSync(dataDir, { recursive: true });
   if (fs.existsSync(filePath)) {
@@ -26,21 +38,44 @@ export function attachFilePersistence(store: Store, dataDir: string): FilePersis
     store.restore(snapshot);
   }
 
-  let pending: NodeJS.Immediate | undefined;
-  const save = () => {
-    pending = undefined;
+  // `dirty` outlives a failed write, so the next change or close() writes everything again.
+  let dirty = false;
+  let scheduled: NodeJS.Immediate | undefined;
+  const write = () => {
     const tmp = `${filePath}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(store.snapshot()));
-    fs.renameSync(tmp, filePath);
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(store.snapshot()));
+      fs.renameSync(tmp, filePath);
+    } catch (error) {
+      removeQuietly(tmp);
+      throw error;
+    }
+    dirty = false;
+  };
+  const writeInBackground = () => {
+    scheduled = undefined;
+    try {
+      write();
+    } catch (error) {
+      // A full disk or a read-only folder must not stop the emulator; the state stays in memory.
+      log(
+        `could not save the control-plane state to ${filePath}; it is kept in memory and ` +
+          `saved again after the next change: ${(error as Error).message}`,
+      );
+    }
   };
   const unsubscribe = store.onChange(() => {
-    pending ??= setImmediate(save);
+    dirty = true;
+    scheduled ??= setImmediate(writeInBackground);
   });
 
   const flush = async () => {
-    if (pending !== undefined) {
-      clearImmediate(pending);
-      save();
+    if (scheduled !== undefined) {
+      clearImmediate(scheduled);
+      scheduled = undefined;
+    }
+    if (dirty) {
+      write();
     }
   };
   return {
@@ -51,4 +86,13 @@ export function attachFilePersistence(store: Store, dataDir: string): FilePersis
       await flush();
     },
   };
+}
+
+/** Best effort: a leftover temporary file is harmless, the write error is what matters. */
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // e.g. the path is a directory: leave it
+  }
 }
