@@ -34,12 +34,7 @@ export function registerComputeHandlers(router: Router): void {
   router.register("Compute_CreateOrUpdate", (hc) => {
     const { store, operations, settings } = hc.services;
     const key = computeKey(hc);
-    if (operations.pendingFor(COLLECTIONS.computes, key) !== undefined) {
-      throw ErrorFactory.conflict(
-        `Compute ${hc.params.computeName} has an operation in progress; retry when it completes.`,
-        "computeName",
-      );
-    }
+    refuseWhileBusy(hc, key);
     const existing = store.get<StoredResource>(COLLECTIONS.computes, key);
     const body = asObject(hc.body);
     const given = asObject(body.properties);
@@ -105,6 +100,8 @@ export function registerComputeHandlers(router: Router): void {
     if (existing === undefined) {
       return { status: 204 };
     }
+    // A delete racing a running create would leave that create pending forever.
+    refuseWhileBusy(hc, key);
     existing.resource.properties = {
       ...asObject(existing.resource.properties),
       provisioningState: "Deleting",
@@ -122,6 +119,16 @@ export function registerComputeHandlers(router: Router): void {
       headers: operations.headers(op, { asyncOperation: true, location: true }),
     };
   });
+}
+
+/** 409 while a create, update or delete of this compute is still running. */
+function refuseWhileBusy(hc: HandlerContext, key: string): void {
+  if (hc.services.operations.pendingFor(COLLECTIONS.computes, key) !== undefined) {
+    throw ErrorFactory.conflict(
+      `Compute ${hc.params.computeName} has an operation in progress; retry when it completes.`,
+      "computeName",
+    );
+  }
 }
 
 function computeKey(hc: HandlerContext): string {

@@ -738,6 +738,35 @@ describe("control plane: computes as long-running operations @emulator", () => {
     expect((await h.call("GET", del.headers.location)).status).to.equal(204);
   });
 
+  it("answers 409 to a DELETE while the create runs, and the compute stays deletable and creatable @emulator", async () => {
+    const name = `race${randomUUID().slice(0, 8)}`;
+    const path = q(`${WS}/computes/${name}`);
+    const del = q(`${WS}/computes/${name}`, "&underlyingResourceAction=Delete");
+    expect((await h.call("PUT", path, { body: amlCompute })).status).to.equal(201);
+    const refused = await h.call("DELETE", del);
+    expect(refused.status).to.equal(409);
+    expect(refused.body.error).to.include({ code: "Conflict", target: "computeName" });
+    expect(refused.body.error.message).to.contain("operation in progress");
+    await h.call("GET", path);
+    expect((await h.call("GET", path)).body.properties.provisioningState).to.equal("Succeeded");
+
+    const deleting = await h.call("DELETE", del);
+    expect(deleting.status).to.equal(202);
+    expect((await h.call("DELETE", del)).status).to.equal(409);
+    expect((await h.call("PUT", path, { body: amlCompute })).status).to.equal(409);
+    await h.call("GET", deleting.headers.location);
+    expect((await h.call("GET", deleting.headers.location)).status).to.equal(204);
+
+    const again = await h.call("PUT", path, { body: amlCompute });
+    expect(again.status).to.equal(201);
+    expect((await h.call("GET", again.headers["azure-asyncoperation"])).body.status).to.equal(
+      "InProgress",
+    );
+    expect((await h.call("GET", again.headers["azure-asyncoperation"])).body.status).to.equal(
+      "Succeeded",
+    );
+  });
+
   it("deletes a compute that does not exist with 204 @emulator", async () => {
     expect(
       (
