@@ -7,7 +7,7 @@
 import { ErrorFactory } from "../errors";
 import { findQuery } from "../middleware/apiVersion";
 import type { HandlerContext, Router } from "../router";
-import { childId } from "../state/ids";
+import { childId, storeKey } from "../state/ids";
 import { NAME_RULES } from "../validate";
 import {
   asObject,
@@ -112,10 +112,20 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
   const { kind, prefix } = spec;
   const containerType = `Microsoft.MachineLearningServices/workspaces/${kind}`;
   const versionType = `${containerType}/versions`;
-  const containerKey = (hc: HandlerContext, name = hc.params.name) =>
+  const containerId = (hc: HandlerContext, name = hc.params.name) =>
     childId(hc.services.settings.scope, kind, name);
-  const versionKey = (hc: HandlerContext) =>
+  const versionId = (hc: HandlerContext) =>
     childId(hc.services.settings.scope, kind, hc.params.name, "versions", hc.params.version);
+  const containerKey = (hc: HandlerContext, name = hc.params.name) =>
+    storeKey(containerId(hc, name));
+  const versionKey = (hc: HandlerContext) => storeKey(versionId(hc));
+  /** Gives a stored resource this request's casing of its name (ARM returns the latest PUT's). */
+  const renamed = (record: StoredResource, id: string, name: string): boolean => {
+    const changed = record.resource.id !== id || record.resource.name !== name;
+    record.resource.id = id;
+    record.resource.name = name;
+    return changed;
+  };
   const versionsOf = (hc: HandlerContext, name: string) => {
     const prefixKey = `${containerKey(hc, name)}/versions/`;
     return hc.services.store
@@ -152,7 +162,7 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
   ): StoredResource => ({
     createdSeq,
     resource: {
-      id: containerKey(hc, name),
+      id: containerId(hc, name),
       name,
       type: containerType,
       systemData: systemData(nowIso(hc)),
@@ -226,6 +236,7 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
         "dataType",
       ]);
     }
+    renamed(existing, containerId(hc), hc.params.name);
     existing.resource.properties = { ...previous, ...writable };
     existing.resource.systemData = systemData(nowIso(hc), asObject(existing.resource.systemData));
     store.put(containerCollection(kind), key, existing);
@@ -236,7 +247,7 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
     const { store } = hc.services;
     const key = containerKey(hc);
     for (const version of versionsOf(hc, hc.params.name)) {
-      store.delete(versionCollection(kind), version.resource.id);
+      store.delete(versionCollection(kind), storeKey(version.resource.id));
     }
     return { status: store.delete(containerCollection(kind), key) ? 200 : 204 };
   });
@@ -297,7 +308,11 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
       if (changed.length > 0) {
         throw ErrorFactory.assetVersionConflict(spec.label, name, version, changed);
       }
+      const casingChanged = renamed(existing, versionId(hc), version);
       if (jsonEqual(previous, properties)) {
+        if (casingChanged) {
+          store.put(versionCollection(kind), key, existing);
+        }
         return { status: 200, body: existing.resource };
       }
       existing.resource.properties = properties;
@@ -317,7 +332,7 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
     const record: StoredResource = {
       createdSeq: hc.services.nextSequence(),
       resource: {
-        id: key,
+        id: versionId(hc),
         name: version,
         type: versionType,
         systemData: systemData(nowIso(hc)),
@@ -387,7 +402,7 @@ function matchesListView(hc: HandlerContext, record: StoredResource): boolean {
 function matchesVersionFilters(hc: HandlerContext, record: StoredResource): boolean {
   const props = asObject(record.resource.properties);
   const version = findQuery(hc.query, "version");
-  if (version !== undefined && record.resource.name !== version) {
+  if (version !== undefined && record.resource.name.toLowerCase() !== version.toLowerCase()) {
     return false;
   }
   const description = findQuery(hc.query, "description");

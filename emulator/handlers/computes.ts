@@ -5,7 +5,7 @@
  */
 import { ErrorFactory } from "../errors";
 import type { HandlerContext, Router } from "../router";
-import { childId } from "../state/ids";
+import { childId, storeKey } from "../state/ids";
 import { COLLECTIONS } from "../state/seed";
 import { asObject, nowIso, paginate, systemData, type Json, type StoredResource } from "./common";
 
@@ -41,7 +41,7 @@ export function registerComputeHandlers(router: Router): void {
     const now = nowIso(hc);
     const previous = asObject(existing?.resource.properties);
     const resource: StoredResource["resource"] = {
-      id: key,
+      id: childId(settings.scope, "computes", hc.params.computeName),
       name: hc.params.computeName,
       type: COMPUTE_TYPE,
       location: (body.location as string | undefined) ?? settings.location,
@@ -132,5 +132,5 @@ function refuseWhileBusy(hc: HandlerContext, key: string): void {
 }
 
 function computeKey(hc: HandlerContext): string {
-  return childId(hc.services.settings.scope, "computes", hc.params.computeName);
+  return storeKey(childId(hc.services.settings.scope, "computes", hc.params.computeName));
 }

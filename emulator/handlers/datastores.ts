@@ -5,7 +5,7 @@
 import { ErrorFactory } from "../errors";
 import { findQuery } from "../middleware/apiVersion";
 import type { HandlerContext, Router } from "../router";
-import { childId } from "../state/ids";
+import { childId, storeKey } from "../state/ids";
 import { COLLECTIONS } from "../state/seed";
 import {
   asObject,
@@ -30,7 +30,8 @@ export function registerDatastoreHandlers(router: Router): void {
     const names = hc.query
       .getAll("names")
       .flatMap((n) => n.split(","))
-      .filter((n) => n !== "");
+      .filter((n) => n !== "")
+      .map((n) => n.toLowerCase());
     const searchText = findQuery(hc.query, "searchText")?.toLowerCase();
     const orderBy = findQuery(hc.query, "orderBy");
     const ascending = findQuery(hc.query, "orderByAsc")?.toLowerCase() === "true";
@@ -42,7 +43,7 @@ export function registerDatastoreHandlers(router: Router): void {
           isDefault === undefined ||
           String(asObject(r.properties).isDefault) === isDefault.toLowerCase(),
       )
-      .filter((r) => names.length === 0 || names.includes(r.name))
+      .filter((r) => names.length === 0 || names.includes(r.name.toLowerCase()))
       .filter((r) => searchText === undefined || r.name.toLowerCase().includes(searchText));
     if (orderBy !== undefined) {
       items = [...items].sort((a, b) => a.name.localeCompare(b.name) * (ascending ? 1 : -1));
@@ -58,7 +59,7 @@ export function registerDatastoreHandlers(router: Router): void {
   router.register("Datastores_CreateOrUpdate", (hc) => {
     const { store, settings } = hc.services;
     const name = hc.params.name;
-    const key = childId(settings.scope, "datastores", name);
+    const key = datastoreKey(hc);
     const existing = store.get<StoredDatastore>(COLLECTIONS.datastores, key);
     const properties = { ...asObject(asObject(hc.body).properties) };
     const credentials = { ...asObject(properties.credentials) };
@@ -69,7 +70,7 @@ export function registerDatastoreHandlers(router: Router): void {
       createdSeq: existing?.createdSeq ?? hc.services.nextSequence(),
       secrets,
       resource: {
-        id: key,
+        id: childId(settings.scope, "datastores", name),
         name,
         type: "Microsoft.MachineLearningServices/workspaces/datastores",
         systemData: systemData(nowIso(hc), existing?.resource.systemData as Json | undefined),
@@ -87,8 +88,9 @@ export function registerDatastoreHandlers(router: Router): void {
   });
 
   router.register("Datastores_Delete", (hc) => {
-    const key = childId(hc.services.settings.scope, "datastores", hc.params.name);
-    return { status: hc.services.store.delete(COLLECTIONS.datastores, key) ? 200 : 204 };
+    return {
+      status: hc.services.store.delete(COLLECTIONS.datastores, datastoreKey(hc)) ? 200 : 204,
+    };
   });
 
   router.register("Datastores_ListSecrets", (hc) => {
@@ -105,9 +107,12 @@ export function registerDatastoreHandlers(router: Router): void {
   });
 }
 
+function datastoreKey(hc: HandlerContext): string {
+  return storeKey(childId(hc.services.settings.scope, "datastores", hc.params.name));
+}
+
 function getDatastore(hc: HandlerContext): StoredDatastore {
-  const key = childId(hc.services.settings.scope, "datastores", hc.params.name);
-  const record = hc.services.store.get<StoredDatastore>(COLLECTIONS.datastores, key);
+  const record = hc.services.store.get<StoredDatastore>(COLLECTIONS.datastores, datastoreKey(hc));
   if (record === undefined) {
     throw ErrorFactory.mlNotFound(`datastore ${hc.params.name}`);
   }

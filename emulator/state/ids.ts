@@ -24,6 +24,14 @@ export function childId(scope: WorkspaceScope, ...segments: string[]): string {
   return [workspaceArmId(scope), ...segments].join("/");
 }
 
+/**
+ * The store key of a resource: its ARM id lower-cased, because ARM matches resource names
+ * case-insensitively while the resource itself keeps the casing of its latest PUT.
+ */
+export function storeKey(armId: string): string {
+  return armId.toLowerCase();
+}
+
 export function storageAccountId(
   scope: Pick<WorkspaceScope, "subscriptionId" | "resourceGroupName">,
   accountName: string,

@@ -4,7 +4,14 @@
  */
 import type { ControlPlaneSettings } from "../router";
 import type { StoredResource } from "../handlers/common";
-import { childId, stableGuid, storageAccountId, workspaceArmId, type WorkspaceScope } from "./ids";
+import {
+  childId,
+  stableGuid,
+  storageAccountId,
+  storeKey,
+  workspaceArmId,
+  type WorkspaceScope,
+} from "./ids";
 import { EMULATOR_TENANT_ID } from "../tokens";
 
 export const COLLECTIONS = {
@@ -169,7 +176,7 @@ export function localComputeResource(settings: ControlPlaneSettings): StoredReso
   };
 }
 
-/** Every seeded record, keyed by collection and ARM id. */
+/** Every seeded record, keyed by collection and store key (the lower-cased ARM id). */
 export function seedRecords(
   settings: ControlPlaneSettings,
 ): Array<{ collection: string; key: string; value: StoredResource }> {
@@ -189,7 +196,7 @@ export function seedRecords(
     },
     { collection: COLLECTIONS.computes, value: localComputeResource(settings) },
   ];
-  return records.map((r) => ({ ...r, key: r.value.resource.id }));
+  return records.map((r) => ({ ...r, key: storeKey(r.value.resource.id) }));
 }
 
 /** Blob containers the seeded datastores point at (created in Azurite at start). */

@@ -787,6 +787,98 @@ describe("control plane: computes as long-running operations @emulator", () => {
   });
 });
 
+describe("control plane: names match case-insensitively, as ARM's @emulator", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startPlane({ progression: { mode: "immediate" } });
+  });
+  after(() => h.close());
+
+  const blobDatastore = {
+    properties: {
+      datastoreType: "AzureBlob",
+      accountName: "devstoreaccount1",
+      containerName: "data",
+      credentials: { credentialsType: "None" },
+    },
+  };
+
+  it("finds a compute under any casing, and a PUT with other casing updates it and returns that casing @emulator", async () => {
+    const name = `Case${randomUUID().slice(0, 8)}x`;
+    const body = { properties: { computeType: "AmlCompute", properties: {} } };
+    expect((await h.call("PUT", q(`${WS}/computes/${name}`), { body })).status).to.equal(201);
+    const got = await h.call("GET", q(`${WS}/computes/${name.toLowerCase()}`));
+    expect(got.status).to.equal(200);
+    expect(got.body.name).to.equal(name);
+
+    const upper = name.toUpperCase();
+    const updated = await h.call("PUT", q(`${WS}/computes/${upper}`), { body });
+    expect(updated.status).to.equal(200);
+    expect(updated.body.name).to.equal(upper);
+    expect(updated.body.id).to.equal(`${WS}/computes/${upper}`);
+    const listed = (await h.call("GET", q(`${WS}/computes`))).body.value.filter(
+      (c: any) => c.name.toLowerCase() === name.toLowerCase(),
+    );
+    expect(listed.map((c: any) => c.name)).to.deep.equal([upper]);
+    const del = await h.call(
+      "DELETE",
+      q(`${WS}/computes/${name.toLowerCase()}`, "&underlyingResourceAction=Delete"),
+    );
+    expect(del.status).to.equal(202);
+    await h.call("GET", del.headers.location);
+    expect((await h.call("GET", q(`${WS}/computes/${name}`))).status).to.equal(404);
+  });
+
+  it("finds asset containers and versions under any casing; the latest PUT's casing is returned @emulator", async () => {
+    const name = `MyEnv-${randomUUID().slice(0, 8)}`;
+    const body = { properties: { image: "mcr.microsoft.com/azureml/minimal:1" } };
+    expect(
+      (await h.call("PUT", q(`${WS}/environments/${name}/versions/1`), { body })).status,
+    ).to.equal(201);
+    const lower = await h.call("GET", q(`${WS}/environments/${name.toLowerCase()}/versions/1`));
+    expect([lower.status, lower.body.id]).to.deep.equal([
+      200,
+      `${WS}/environments/${name}/versions/1`,
+    ]);
+
+    const upper = name.toUpperCase();
+    const again = await h.call("PUT", q(`${WS}/environments/${upper}/versions/1`), { body });
+    expect(again.status).to.equal(200);
+    expect(again.body.id).to.equal(`${WS}/environments/${upper}/versions/1`);
+    const versions = await h.call("GET", q(`${WS}/environments/${name.toLowerCase()}/versions`));
+    expect(versions.body.value.map((v: any) => v.id)).to.deep.equal([
+      `${WS}/environments/${upper}/versions/1`,
+    ]);
+    const container = await h.call("GET", q(`${WS}/environments/${upper}`));
+    expect([container.status, container.body.name]).to.deep.equal([200, name]);
+    expect(container.body.properties.latestVersion).to.equal("1");
+
+    const renamed = await h.call("PUT", q(`${WS}/environments/${upper}`), {
+      body: { properties: { description: "renamed" } },
+    });
+    expect([renamed.status, renamed.body.name]).to.deep.equal([200, upper]);
+    expect((await h.call("DELETE", q(`${WS}/environments/${name}`))).status).to.equal(200);
+    expect((await h.call("GET", q(`${WS}/environments/${upper}/versions/1`))).status).to.equal(404);
+  });
+
+  it("finds a datastore under any casing; a PUT with other casing updates the same one @emulator", async () => {
+    const name = `Store${randomUUID().slice(0, 8)}`;
+    expect(
+      (await h.call("PUT", q(`${WS}/datastores/${name}`), { body: blobDatastore })).status,
+    ).to.equal(201);
+    const got = await h.call("GET", q(`${WS}/datastores/${name.toUpperCase()}`));
+    expect([got.status, got.body.name]).to.deep.equal([200, name]);
+    const updated = await h.call("PUT", q(`${WS}/datastores/${name.toLowerCase()}`), {
+      body: blobDatastore,
+    });
+    expect([updated.status, updated.body.name]).to.deep.equal([200, name.toLowerCase()]);
+    const named = await h.call("GET", q(`${WS}/datastores`, `&names=${name.toUpperCase()}`));
+    expect(named.body.value.map((d: any) => d.name)).to.deep.equal([name.toLowerCase()]);
+    expect((await h.call("DELETE", q(`${WS}/datastores/${name}`))).status).to.equal(200);
+    expect((await h.call("GET", q(`${WS}/datastores/${name}`))).status).to.equal(404);
+  });
+});
+
 describe("control plane: LRO scenario routes @emulator", () => {
   let h: Harness;
   before(async () => {
