@@ -32,7 +32,7 @@ import {
   type RequestContext,
 } from "./middleware/pipeline";
 import { createScopeMiddleware } from "./middleware/scope";
-import { validationMiddleware } from "./middleware/validation";
+import { createValidationMiddleware } from "./middleware/validation";
 import { createOperationManager } from "./operations";
 import { createRequestLog, type RequestLog } from "./requestLog";
 import {
@@ -81,7 +81,11 @@ export interface ControlPlaneOptions {
   progression?: Progression;
   /** Retry-After on LRO responses. Azure sends 10..600; the emulator is faster. @default 1 */
   retryAfterInSeconds?: number;
-  /** Reject unknown api-versions and unknown query parameters. @default true */
+  /**
+   * Reject unknown api-versions, query parameters and body properties. When false, any
+   * api-version is answered, unknown query parameters are ignored and unknown body properties
+   * are dropped. @default true
+   */
   strict?: boolean;
 }
 
@@ -185,7 +189,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     createApiVersionMiddleware({ strict: () => settings.strict, location: settings.location }),
     createFaultMiddleware(faults),
     createScopeMiddleware(settings.scope),
-    validationMiddleware,
+    createValidationMiddleware({ strict: () => settings.strict }),
     createHandlerMiddleware(services),
   ];
   const pipeline = composeMiddlewares(middlewares);

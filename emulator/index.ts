@@ -50,7 +50,10 @@ export interface EmulatorOptions {
   readonly retryAfterInSeconds?: number;
   /** Fault rules active from the start. */
   readonly faults?: readonly FaultRule[];
-  /** Reject unknown api-versions and properties. The control plane's default applies when absent. */
+  /**
+   * Reject unknown api-versions, query parameters and body properties (the default). When false,
+   * they are answered, ignored and dropped respectively.
+   */
   readonly strict?: boolean;
 }
 

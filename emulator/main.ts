@@ -23,8 +23,10 @@ Options:
   --progression <mode>       immediate | polls:<n> | timed:<ms>
   --retry-after <seconds>    Retry-After sent with long-running operations
   --fault <json>             a fault rule, e.g. '{"kind":"status","status":503,"plane":"blob"}' (repeatable)
-  --loose                    accept unknown api-versions and properties
-  --strict                   reject unknown api-versions and properties
+  --loose                    accept unknown api-versions and query parameters, drop unknown
+                             body properties
+  --strict                   reject unknown api-versions, query parameters and body properties
+                             [default]
   --subscription-id <id>     [default: 00000000-0000-0000-0000-000000000000]
   --resource-group <name>    [default: rg-emulator]
   --workspace <name>         [default: mlw-emulator]

@@ -29,9 +29,23 @@ export interface Validator {
   validate(schema: SchemaNode | string, value: unknown, rootPath?: string): ValidationResult;
 }
 
+/** Options for createValidator. */
+export interface ValidatorOptions {
+  /**
+   * What a property unknown to a closed schema (`additionalProperties: false`) gets: a violation
+   * (strict mode), or left out of the normalized value (loose mode).
+   * @default "reject"
+   */
+  readonly unknownProperties?: "reject" | "drop";
+}
+
 /** Builds a validator over a spec subset (defaults to the generated one). */
-export function createValidator(spec: Pick<SpecSubset, "definitions"> = loadSpec()): Validator {
+export function createValidator(
+  spec: Pick<SpecSubset, "definitions"> = loadSpec(),
+  options: ValidatorOptions = {},
+): Validator {
   const definitions = spec.definitions;
+  const dropUnknown = options.unknownProperties === "drop";
   const parentsOf = new Map<string, string[]>();
   for (const [name, def] of Object.entries(definitions)) {
     parentsOf.set(
@@ -211,7 +225,9 @@ export function createValidator(spec: Pick<SpecSubset, "definitions"> = loadSpec
         if (flat.additional !== undefined) {
           result[key] = walk(flat.additional, child, childP, out);
         } else if (flat.closed) {
-          out.push({ path: childP, message: "is not a known property" });
+          if (!dropUnknown) {
+            out.push({ path: childP, message: "is not a known property" });
+          }
         } else {
           result[key] = child;
         }
@@ -317,8 +333,8 @@ export function createValidator(spec: Pick<SpecSubset, "definitions"> = loadSpec
   };
 }
 
-let defaultValidator: Validator | undefined;
-let newerValidator: Validator | undefined;
+// One validator per (newer fields?, strict?) pair, built on first use.
+const validators = new Map<string, Validator>();
 
 /**
  * The only wire differences, for the resources in scope, between 2024-04-01 and the newer stable
@@ -354,6 +370,12 @@ export function isNewerApiVersion(apiVersion: string | undefined): boolean {
   return apiVersion !== undefined && apiVersion.slice(0, 10) > "2024-04-01";
 }
 
+/** Options for validateRequestBody. */
+export interface RequestBodyOptions {
+  /** Strict mode rejects properties the schema does not know; loose mode drops them. @default true */
+  readonly strict?: boolean;
+}
+
 /**
  * Validates an operation's request body against the generated spec (the operation's `body`
  * parameter), with the fields newer api-versions added when `apiVersion` is one of them.
@@ -362,6 +384,7 @@ export function validateRequestBody(
   operationId: string,
   body: unknown,
   apiVersion?: string,
+  options: RequestBodyOptions = {},
 ): ValidationResult {
   const spec = loadSpec();
   const operation = spec.operations[operationId];
@@ -378,12 +401,17 @@ export function validateRequestBody(
         }
       : { ok: true, value: body, violations: [] };
   }
-  if (isNewerApiVersion(apiVersion)) {
-    newerValidator ??= createValidator({ definitions: withNewerFields(spec.definitions) });
-    return newerValidator.validate(bodyParam.schema, body);
+  const newer = isNewerApiVersion(apiVersion);
+  const strict = options.strict ?? true;
+  const cacheKey = `${newer}:${strict}`;
+  let validator = validators.get(cacheKey);
+  if (validator === undefined) {
+    validator = createValidator(newer ? { definitions: withNewerFields(spec.definitions) } : spec, {
+      unknownProperties: strict ? "reject" : "drop",
+    });
+    validators.set(cacheKey, validator);
   }
-  defaultValidator ??= createValidator(spec);
-  return defaultValidator.validate(bodyParam.schema, body);
+  return validator.validate(bodyParam.schema, body);
 }
 
 /** Path-name rules (contract section 2.4 and 7.1). */

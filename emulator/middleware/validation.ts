@@ -4,30 +4,40 @@ import { validateRequestBody } from "../validate";
 import { rawBodyOf } from "./context";
 import type { Middleware } from "./pipeline";
 
-export const validationMiddleware: Middleware = {
-  name: "validation",
-  async handle(ctx, next) {
-    const match = ctx.route;
-    if (match === undefined) {
-      return next();
-    }
-    for (const rule of match.route.nameRules) {
-      const value = match.params[rule.parameter];
-      if (value !== undefined && !rule.pattern.test(value)) {
-        throw ErrorFactory.invalidName(rule.parameter, value, rule.description);
+/** Options for createValidationMiddleware. */
+export interface ValidationMiddlewareOptions {
+  /** Read per request: strict mode rejects unknown body properties, loose mode drops them. */
+  readonly strict: () => boolean;
+}
+
+export function createValidationMiddleware(options: ValidationMiddlewareOptions): Middleware {
+  return {
+    name: "validation",
+    async handle(ctx, next) {
+      const match = ctx.route;
+      if (match === undefined) {
+        return next();
       }
-    }
-    ctx.body = parseJsonBody(ctx.req.headers["content-type"], rawBodyOf(ctx));
-    if (match.route.bodyOperationId !== undefined) {
-      const result = validateRequestBody(match.route.bodyOperationId, ctx.body, ctx.apiVersion);
-      if (!result.ok) {
-        throw ErrorFactory.validationFailed(result.violations);
+      for (const rule of match.route.nameRules) {
+        const value = match.params[rule.parameter];
+        if (value !== undefined && !rule.pattern.test(value)) {
+          throw ErrorFactory.invalidName(rule.parameter, value, rule.description);
+        }
       }
-      ctx.body = result.value;
-    }
-    await next();
-  },
-};
+      ctx.body = parseJsonBody(ctx.req.headers["content-type"], rawBodyOf(ctx));
+      if (match.route.bodyOperationId !== undefined) {
+        const result = validateRequestBody(match.route.bodyOperationId, ctx.body, ctx.apiVersion, {
+          strict: options.strict(),
+        });
+        if (!result.ok) {
+          throw ErrorFactory.validationFailed(result.violations);
+        }
+        ctx.body = result.value;
+      }
+      await next();
+    },
+  };
+}
 
 export function parseJsonBody(contentType: string | undefined, raw: Buffer): unknown {
   if (raw.length === 0) {

@@ -187,6 +187,36 @@ describe("control plane: protocol @emulator", () => {
     expect(r.body.error).to.include({ code: "InvalidQueryParameter", target: "$filter" });
   });
 
+  it("drops unknown body properties when strict is false, and rejects them when strict @emulator", async () => {
+    const body = {
+      properties: { image: "mcr.microsoft.com/azureml/minimal:1", colour: "red" },
+      flavour: "vanilla",
+    };
+    const strict = await h.call("PUT", q(`${WS}/environments/${uniqueName("env")}/versions/1`), {
+      body,
+    });
+    expect(strict.status).to.equal(400);
+    expect(strict.body.error.details.map((d: any) => d.target)).to.have.members([
+      "$.properties.colour",
+      "$.flavour",
+    ]);
+    const loose = await startPlane({ strict: false });
+    try {
+      const name = uniqueName("env");
+      const created = await loose.call("PUT", q(`${WS}/environments/${name}/versions/1`), {
+        body,
+      });
+      expect(created.status).to.equal(201);
+      expect(created.body.properties).to.not.have.property("colour");
+      expect(created.body).to.not.have.property("flavour");
+      const got = await loose.call("GET", q(`${WS}/environments/${name}/versions/1`));
+      expect(got.body.properties.image).to.equal(body.properties.image);
+      expect(got.body.properties).to.not.have.property("colour");
+    } finally {
+      await loose.close();
+    }
+  });
+
   it("ignores unknown query parameters and api-versions when strict is false @emulator", async () => {
     const loose = await startPlane({ strict: false });
     try {

@@ -191,6 +191,40 @@ describe("emulator request-body validation", () => {
   });
 });
 
+describe("emulator validation in loose mode", () => {
+  const loose = createValidator({ definitions }, { unknownProperties: "drop" });
+
+  it("drops properties a closed schema does not know instead of rejecting them @unit", () => {
+    const result = loose.validate("#/definitions/Envelope", {
+      properties: { kind: "circle", uri: "u", radius: 2, colour: "red" },
+      extra: { nested: true },
+    });
+    expect(result.violations).to.deep.equal([]);
+    expect(result.value).to.deep.equal({ properties: { kind: "circle", uri: "u", radius: 2 } });
+  });
+
+  it("still reports every other violation @unit", () => {
+    const result = loose.validate("#/definitions/Envelope", {
+      properties: { kind: "circle", radius: "big", colour: "red" },
+    });
+    expect(result.violations.map((v) => v.path)).to.deep.equal([
+      "$.properties.uri",
+      "$.properties.radius",
+    ]);
+  });
+
+  it("drops the newer api-versions' fields at 2024-04-01 when strict is false @unit", () => {
+    const result = validateRequestBody(
+      "ModelVersions_CreateOrUpdate",
+      { properties: { modelUri: "azureml://jobs/j/outputs/m", datasets: [{ name: "iris" }] } },
+      "2024-04-01",
+      { strict: false },
+    );
+    expect(result.violations).to.deep.equal([]);
+    expect((result.value as any).properties).to.not.have.property("datasets");
+  });
+});
+
 describe("emulator validation against the generated Azure ML spec", () => {
   it("accepts the body azure-ai-ml sends for a code version @unit", () => {
     const result = validateRequestBody("CodeVersions_CreateOrUpdate", {
