@@ -96,7 +96,7 @@ export interface ControlPlane {
   requests: RequestLog;
   /** Drops all state except the seeded workspace/datastores/compute; clears faults and the log. */
   reset(): void;
-  /** Flushes persistence; rejects when that last write fails. */
+  /** Cancels pending latency faults and flushes persistence; rejects when that last write fails. */
   close(): Promise<void>;
   /** Resolves once the seeded datastore containers exist in storage. */
   ready(): Promise<void>;
@@ -200,7 +200,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       method: ctx.method,
       path: ctx.path,
       query: ctx.rawQuery,
-      status: ctx.fault === "drop" ? 0 : ctx.res.statusCode,
+      // 0 when nothing was sent: a dropped connection, or a client that left first.
+      status: ctx.res.headersSent ? ctx.res.statusCode : 0,
       fault: ctx.fault,
       clientRequestId: ctx.clientRequestId,
       requestId: ctx.requestId,
@@ -238,6 +239,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     requests,
     reset: services.reset,
     async close() {
+      // Pending latency faults would otherwise keep the process alive and then run handlers.
+      faults.close();
       await persistence?.close();
     },
     ready,

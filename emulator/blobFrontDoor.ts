@@ -31,7 +31,7 @@ export interface BlobFrontDoorOptions {
 
 /** What the front door consults per request; attached once the control plane exists. */
 export interface BlobFrontDoorHooks {
-  readonly faults: Pick<FaultController, "take">;
+  readonly faults: Pick<FaultController, "take" | "delay">;
   readonly requests: Pick<RequestLog, "record">;
 }
 
@@ -160,7 +160,7 @@ export async function startBlobFrontDoor(
         writeStorageError(res, taken, requestId);
         return;
       }
-      if (await applyFault(taken, res, requestId)) {
+      if (hooks !== undefined && (await applyFault(taken, res, requestId, hooks.faults.delay))) {
         return;
       }
     }

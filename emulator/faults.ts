@@ -39,6 +39,9 @@ export interface FaultRequest {
   plane: FaultPlane;
 }
 
+/** How a latency fault's wait ended. */
+export type DelayOutcome = "elapsed" | "cleared" | "cancelled";
+
 export interface FaultController {
   /** Adds a rule and returns its id. Throws TypeError for an invalid rule. */
   add(rule: FaultRule): string;
@@ -50,6 +53,15 @@ export interface FaultController {
   takeLroFailure(request: FaultRequest): FaultRule | undefined;
   /** The active rules, each with its `id`. */
   list(): Array<FaultRule & { id: string }>;
+  /**
+   * Waits out a latency fault. Ends early with "cleared" when clear() runs (the request is then
+   * served), and with "cancelled" when `res` closes or close() runs (it is then not served).
+   */
+  delay(ms: number, res?: ServerResponse): Promise<DelayOutcome>;
+  /** How many latency waits are still running. */
+  pendingDelays(): number;
+  /** Cancels every latency wait, and ends later ones at once: nothing runs after shutdown. */
+  close(): void;
 }
 
 interface ActiveRule {
@@ -66,6 +78,14 @@ const FAULT_PLANES: readonly FaultPlane[] = ["arm", "blob", "data"];
 export function createFaultController(initial: FaultRule[] = []): FaultController {
   let rules: ActiveRule[] = [];
   let nextId = 1;
+  // Each pending latency wait, by the function that ends it; tracked so no timer outlives close().
+  const waits = new Set<(outcome: DelayOutcome) => void>();
+  let closed = false;
+  const endWaits = (outcome: DelayOutcome) => {
+    for (const end of [...waits]) {
+      end(outcome);
+    }
+  };
 
   function takeMatching(request: FaultRequest, lro: boolean): FaultRule | undefined {
     for (const active of rules) {
@@ -106,10 +126,33 @@ export function createFaultController(initial: FaultRule[] = []): FaultControlle
     },
     clear() {
       rules = [];
+      endWaits("cleared");
     },
     take: (request) => takeMatching(request, false),
     takeLroFailure: (request) => takeMatching(request, true),
     list: () => rules.map((r) => ({ ...r.rule, id: r.id })),
+    delay(ms, res) {
+      if (closed || res?.destroyed === true) {
+        return Promise.resolve("cancelled");
+      }
+      return new Promise<DelayOutcome>((resolve) => {
+        const end = (outcome: DelayOutcome) => {
+          clearTimeout(timer);
+          waits.delete(end);
+          res?.off("close", onClose);
+          resolve(outcome);
+        };
+        const onClose = () => end("cancelled");
+        const timer = setTimeout(() => end("elapsed"), Math.min(ms, MAX_LATENCY_IN_MS));
+        waits.add(end);
+        res?.once("close", onClose);
+      });
+    },
+    pendingDelays: () => waits.size,
+    close() {
+      closed = true;
+      endWaits("cancelled");
+    },
   };
   for (const rule of initial) {
     controller.add(rule);
@@ -303,16 +346,25 @@ export function faultHeaders(fault: FaultRule): Record<string, string> {
   return headers;
 }
 
-/** Applies a taken "status"/"drop"/"latency" fault to a node response; returns true when the request was consumed. */
+/**
+ * Applies a taken "status"/"drop"/"latency" fault to a node response; returns true when the
+ * request was consumed. Latency waits through `delay` (the controller's), so shutdown cancels them.
+ */
 export async function applyFault(
   fault: FaultRule,
   res: ServerResponse,
   requestId: string,
+  delay: FaultController["delay"],
 ): Promise<boolean> {
   switch (fault.kind) {
-    case "latency":
-      await new Promise<void>((resolve) => setTimeout(resolve, fault.latencyInMs ?? 0));
-      return false;
+    case "latency": {
+      if ((await delay(fault.latencyInMs ?? 0, res)) !== "cancelled") {
+        return false;
+      }
+      // The client left or the emulator is stopping: serve nothing, change nothing.
+      res.destroy();
+      return true;
+    }
     case "drop":
       // No response at all: the client sees a reset connection (ECONNRESET / "other side closed").
       res.socket?.destroy();

@@ -190,7 +190,7 @@ export async function startIdentityEndpoint(
       method,
       path: url?.pathname ?? (req.url ?? "/").split("?")[0],
       query: url?.search.replace(/^\?/, "") ?? "",
-      status: answer.status,
+      status: res.headersSent ? answer.status : 0,
       requestId,
     });
   };

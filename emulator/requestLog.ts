@@ -16,7 +16,7 @@ export interface RequestRecord {
   path: string;
   /** Raw query string without the leading `?` ("" when absent). */
   query: string;
-  /** Response status; 0 when the connection was dropped without a response. */
+  /** Response status; 0 when nothing was sent (a dropped connection, or a client that left first). */
   status: number;
   fault?: FaultKind;
   clientRequestId?: string;

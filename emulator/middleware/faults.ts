@@ -10,7 +10,7 @@ export function createFaultMiddleware(faults: FaultController): Middleware {
         const fault = faults.take({ method: ctx.method, path: ctx.path, plane: "arm" });
         if (fault !== undefined) {
           ctx.fault = fault.kind;
-          if (await applyFault(fault, ctx.res, ctx.requestId)) {
+          if (await applyFault(fault, ctx.res, ctx.requestId, faults.delay)) {
             ctx.responded = true;
             return;
           }

@@ -38,6 +38,7 @@ interface CallOptions {
   headers?: Record<string, string>;
   /** Omit the Authorization header. */
   anonymous?: boolean;
+  signal?: AbortSignal;
 }
 
 interface Harness {
@@ -95,6 +96,7 @@ async function startPlane(overrides: Partial<ControlPlaneOptions> = {}): Promise
         {
           method: method as "GET",
           headers,
+          signal: options.signal,
           body:
             options.body === undefined
               ? undefined
@@ -1073,6 +1075,33 @@ describe("control plane: faults @emulator", () => {
     expect(h.plane.requests.since(mark).map((r) => [r.status, r.fault])).to.deep.equal([
       [200, "latency"],
     ]);
+  });
+
+  it("logs status 0 for a request the client abandoned during a latency fault, and does not serve it @emulator", async () => {
+    h.plane.faults.add({ kind: "latency", latencyInMs: 600_000, method: "PUT" });
+    const name = uniqueName("env");
+    const mark = h.plane.requests.mark();
+    const aborted = new AbortController();
+    const call = h
+      .call("PUT", q(`${WS}/environments/${name}/versions/1`), {
+        body: { properties: { image: "img" } },
+        signal: aborted.signal,
+      })
+      .catch((e: unknown) => e);
+    // The request waits in the latency fault once its rule was taken.
+    while (h.plane.faults.list().length > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    aborted.abort();
+    expect(await call).to.be.instanceOf(Error);
+    while (h.plane.requests.since(mark).length === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(h.plane.requests.since(mark).map((r) => [r.method, r.status, r.fault])).to.deep.equal([
+      ["PUT", 0, "latency"],
+    ]);
+    expect(h.plane.faults.pendingDelays()).to.equal(0);
+    expect((await h.call("GET", q(`${WS}/environments/${name}/versions/1`))).status).to.equal(404);
   });
 
   it("ends the next matching operation Failed for an lroFail fault and leaves the compute Failed @emulator", async () => {

@@ -620,6 +620,89 @@ describe("emulator runtime", () => {
     });
   });
 
+  describe("shutdown with a pending latency fault @emulator", () => {
+    // Runs in a child process: only a process of its own shows whether a timer outlives close().
+    const CHILD = `
+      const fs = require("node:fs");
+      const https = require("node:https");
+      const path = require("node:path");
+      const { startEmulator } = require(process.argv[1]);
+      const [, , certDir, dataDir] = process.argv;
+      (async () => {
+        const emulator = await startEmulator({ certDir, dataDir });
+        const { info } = emulator;
+        emulator.faults.add({ kind: "latency", latencyInMs: 600000, method: "PUT", path: "/environments/" });
+        const url = new URL(info.workspaceId + "/environments/slow/versions/1?api-version=2024-04-01", info.armEndpoint);
+        let client = "pending";
+        const req = https.request(url, {
+          method: "PUT",
+          ca: fs.readFileSync(info.caCertPath),
+          headers: { authorization: "Bearer " + info.token, "content-type": "application/json" },
+        }, (res) => { client = "status " + res.statusCode; res.resume(); });
+        req.on("error", (error) => { client = error.code || error.message; });
+        req.end(JSON.stringify({ properties: { image: "img" } }));
+        while (emulator.faults.list().length > 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await emulator.close();
+        const state = JSON.parse(fs.readFileSync(path.join(dataDir, "control-plane.json"), "utf8"));
+        const stored = Object.keys(state.collections["assetVersions:environments"] || {});
+        process.on("exit", () => {
+          const puts = emulator.requests.all().filter((r) => r.method === "PUT");
+          console.log(JSON.stringify({
+            pendingDelays: emulator.faults.pendingDelays(),
+            stored,
+            puts: puts.map((r) => [r.status, r.fault]),
+            client,
+          }));
+        });
+      })().catch((error) => { console.error(error); process.exit(3); });
+    `;
+
+    it("close() resolves, cancels the delayed request without serving it, and leaves nothing keeping the process alive", async function () {
+      this.timeout(120_000);
+      const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "azureml-emulator-latency-"));
+      try {
+        const child = spawn(
+          process.execPath,
+          [
+            "-e",
+            CHILD,
+            path.join(__dirname, "..", "..", "emulator", "index.js"),
+            testCertDir(),
+            dataDir,
+          ],
+          { stdio: ["ignore", "pipe", "pipe"] },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        // Only a guard against a hang (the latency is ten minutes), not a measurement.
+        let deadline: NodeJS.Timeout | undefined;
+        const code = await Promise.race([
+          new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c))),
+          new Promise<"hung">((resolve) => {
+            deadline = setTimeout(() => resolve("hung"), 90_000);
+          }),
+        ]);
+        clearTimeout(deadline);
+        if (code === "hung") {
+          child.kill("SIGKILL");
+        }
+        expect(code, stderr).to.equal(0);
+        expect(JSON.parse(stdout.trim().split("\n").pop() as string)).to.deep.equal({
+          pendingDelays: 0,
+          stored: [],
+          puts: [[0, "latency"]],
+          client: "ECONNRESET",
+        });
+      } finally {
+        await fs.rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe("azureml-emulator CLI @emulator", () => {
     it("exits with the usage code 2, before starting anything, on a bad fault rule or progression", async () => {
       for (const args of [

@@ -1,3 +1,5 @@
+import { EventEmitter } from "node:events";
+import type { ServerResponse } from "node:http";
 import { expect } from "chai";
 import {
   createFaultController,
@@ -161,6 +163,42 @@ describe("emulator fault controller", () => {
     Object.assign(rule, { method: 5, status: 200 });
     expect(faults.take(GET_CODES)?.status).to.equal(503);
     expect(faults.list()[0]).to.include({ method: "GET", status: 503 });
+  });
+
+  it("lets a latency wait run out, then forgets it @unit", async () => {
+    const faults = createFaultController();
+    expect(await faults.delay(1)).to.equal("elapsed");
+    expect(faults.pendingDelays()).to.equal(0);
+  });
+
+  it("ends pending latency waits as cleared when the rules are cleared, so the requests are served @unit", async () => {
+    const faults = createFaultController();
+    const waits = [faults.delay(600_000), faults.delay(600_000)];
+    expect(faults.pendingDelays()).to.equal(2);
+    faults.clear();
+    expect(await Promise.all(waits)).to.deep.equal(["cleared", "cleared"]);
+    expect(faults.pendingDelays()).to.equal(0);
+  });
+
+  it("cancels pending latency waits on close, and ends later ones at once @unit", async () => {
+    const faults = createFaultController();
+    const wait = faults.delay(600_000);
+    faults.close();
+    expect(await wait).to.equal("cancelled");
+    expect(await faults.delay(600_000)).to.equal("cancelled");
+    expect(faults.pendingDelays()).to.equal(0);
+  });
+
+  it("cancels a latency wait when the client closes the connection @unit", async () => {
+    const faults = createFaultController();
+    const res = Object.assign(new EventEmitter(), { destroyed: false });
+    const wait = faults.delay(600_000, res as unknown as ServerResponse);
+    res.emit("close");
+    expect(await wait).to.equal("cancelled");
+    expect(res.listenerCount("close")).to.equal(0);
+    const gone = Object.assign(new EventEmitter(), { destroyed: true });
+    expect(await faults.delay(600_000, gone as unknown as ServerResponse)).to.equal("cancelled");
+    expect(faults.pendingDelays()).to.equal(0);
   });
 
   it("sends Retry-After 1 on a 429 unless told otherwise, and the ms headers when asked @unit", () => {
