@@ -1,6 +1,7 @@
 /**
- * First middleware: stamps the ARM correlation headers on every response and reads the request
- * body (parsed later, after authentication, so a bad body never hides a 401).
+ * First middleware: stamps the ARM correlation headers on every response. The request body is
+ * read later, by the validation middleware after authentication, so neither a big nor a bad body
+ * hides a 401.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -41,13 +42,6 @@ export function createRequestContext(
   };
 }
 
-/** The raw body, read once by the context middleware. */
-const rawBodies = new WeakMap<RequestContext, Buffer>();
-
-export function rawBodyOf(ctx: RequestContext): Buffer {
-  return rawBodies.get(ctx) ?? Buffer.alloc(0);
-}
-
 export const contextMiddleware: Middleware = {
   name: "context",
   async handle(ctx, next) {
@@ -62,23 +56,37 @@ export const contextMiddleware: Middleware = {
     } else {
       res.setHeader("x-ms-ratelimit-remaining-subscription-writes", RATE_LIMIT_REMAINING.writes);
     }
-    rawBodies.set(ctx, await readBody(ctx.req));
     await next();
   },
 };
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buffer.length;
-    if (size > MAX_BODY_IN_BYTES) {
-      throw ErrorFactory.requestTooLarge(MAX_BODY_IN_BYTES);
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads the whole request body; 413 beyond MAX_BODY_IN_BYTES. The rest of a body that is too
+ * large is read and discarded rather than left half-read, so the connection stays usable.
+ */
+export function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer | string) => {
+      if (tooLarge) {
+        return;
+      }
+      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += buffer.length;
+      if (size > MAX_BODY_IN_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        reject(ErrorFactory.requestTooLarge(MAX_BODY_IN_BYTES));
+        return;
+      }
+      chunks.push(buffer);
+    });
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    // The client left before the body ended; the response goes nowhere anyway.
+    req.once("error", reject);
+  });
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -1,7 +1,10 @@
-/** Path-name rules and request-body validation against the generated spec. */
+/**
+ * Path-name rules, then the request body: read (only now, after authentication and the scope
+ * checks), parsed and validated against the generated spec.
+ */
 import { ErrorFactory } from "../errors";
 import { validateRequestBody } from "../validate";
-import { rawBodyOf } from "./context";
+import { readRequestBody } from "./context";
 import type { Middleware } from "./pipeline";
 
 /** Options for createValidationMiddleware. */
@@ -24,7 +27,7 @@ export function createValidationMiddleware(options: ValidationMiddlewareOptions)
           throw ErrorFactory.invalidName(rule.parameter, value, rule.description);
         }
       }
-      ctx.body = parseJsonBody(ctx.req.headers["content-type"], rawBodyOf(ctx));
+      ctx.body = parseJsonBody(ctx.req.headers["content-type"], await readRequestBody(ctx.req));
       if (match.route.bodyOperationId !== undefined) {
         const result = validateRequestBody(match.route.bodyOperationId, ctx.body, ctx.apiVersion, {
           strict: options.strict(),

@@ -179,6 +179,17 @@ describe("control plane: protocol @emulator", () => {
     expect(ml.body.error.message).to.contain("wrong audience or resource 'https://ml.azure.com'");
   });
 
+  it("answers 401, not 413, to a body over 8 MB without a token, and 413 with one @emulator", async () => {
+    const big = JSON.stringify({ properties: { description: "x".repeat(9 * 1024 * 1024) } });
+    const path = q(`${WS}/codes/${uniqueName("code")}`);
+    const anonymous = await h.call("PUT", path, { body: big, anonymous: true });
+    expect(anonymous.status).to.equal(401);
+    expect(anonymous.body.error.code).to.equal("AuthenticationFailed");
+    const signed = await h.call("PUT", path, { body: big });
+    expect(signed.status).to.equal(413);
+    expect(signed.body.error.code).to.equal("RequestEntityTooLarge");
+  });
+
   it("checks authentication before the route: an unknown path without a token is 401 @emulator", async () => {
     expect((await h.call("GET", q(`${WS}/widgets`), { anonymous: true })).status).to.equal(401);
   });
