@@ -78,7 +78,11 @@ export function writeResponse(
   for (const [name, value] of Object.entries(headers)) {
     res.setHeader(name, value);
   }
-  if (body === undefined || status === 204) {
+  if (status === 204 || status === 304) {
+    // RFC 9110 section 8.6: no Content-Length on a 204; neither kind has a body.
+    res.removeHeader("Content-Length");
+    res.end();
+  } else if (body === undefined) {
     res.setHeader("Content-Length", 0);
     res.end();
   } else {

@@ -630,6 +630,18 @@ describe("control plane: asset versions @emulator", () => {
     );
   });
 
+  it("sends a 204 without Content-Length or body, and other empty answers with Content-Length 0 @emulator", async () => {
+    const path = q(`${WS}/codes/${uniqueName("code")}/versions/1`);
+    const gone = await h.call("DELETE", path);
+    expect(gone.status).to.equal(204);
+    expect(gone.headers).to.not.have.property("content-length");
+    expect(gone.headers).to.not.have.property("transfer-encoding");
+    expect(gone.body).to.equal(undefined);
+    await h.call("PUT", path, { body: codeBody("https://a/b") });
+    const deleted = await h.call("DELETE", path);
+    expect([deleted.status, deleted.headers["content-length"]]).to.deep.equal([200, "0"]);
+  });
+
   it("deletes versions with 200, then 204 when already gone @emulator", async () => {
     const path = q(`${WS}/codes/${uniqueName("code")}/versions/1`);
     await h.call("PUT", path, { body: codeBody("https://a/b") });
