@@ -108,7 +108,8 @@ export function createValidator(
   }
   const flatten = (node: SchemaNode, name: string | undefined, seen = new Set<string>()): Flat => {
     const flat: Flat = {
-      properties: {},
+      // No prototype: a body key such as "constructor" must not find an inherited "schema".
+      properties: Object.create(null) as Record<string, SchemaNode>,
       required: new Set(),
       closed: node.additionalProperties === false,
       typed: node.type === "object" || node.properties !== undefined,
@@ -221,6 +222,10 @@ export function createValidator(
     for (const [key, child] of Object.entries(input)) {
       const propSchema = flat.properties[key];
       const childP = childPath(path, key);
+      if (key === FORBIDDEN_KEY) {
+        out.push({ path: childP, message: FORBIDDEN_KEY_MESSAGE });
+        continue;
+      }
       if (propSchema === undefined) {
         if (flat.additional !== undefined) {
           result[key] = walk(flat.additional, child, childP, out);
@@ -331,6 +336,46 @@ export function createValidator(
       return { ok: violations.length === 0, value: normalized, violations };
     },
   };
+}
+
+/**
+ * The one object key a JavaScript object cannot hold as plain data (`obj["__proto__"] = v` sets
+ * the prototype), so a body carrying it anywhere is refused rather than half-understood.
+ */
+export const FORBIDDEN_KEY = "__proto__";
+const FORBIDDEN_KEY_MESSAGE = "is not an allowed property name";
+
+/** The JSON path of the first `__proto__` key anywhere in a parsed JSON value, if any. */
+export function findForbiddenKey(value: unknown, path = "$"): string | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findForbiddenKey(value[i], `${path}[${i}]`);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) {
+    return undefined;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const childP = childPath(path, key);
+    if (key === FORBIDDEN_KEY) {
+      return childP;
+    }
+    const found = findForbiddenKey(child, childP);
+    if (found !== undefined) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
+/** The violation for a body that carries `__proto__` somewhere, for any route. */
+export function forbiddenKeyViolations(body: unknown): Violation[] {
+  const path = findForbiddenKey(body);
+  return path === undefined ? [] : [{ path, message: FORBIDDEN_KEY_MESSAGE }];
 }
 
 // One validator per (newer fields?, strict?) pair, built on first use.

@@ -106,11 +106,12 @@ export function matchesTagFilter(filter: string | undefined, tags: unknown): boo
     .filter((s) => s !== "")
     .every((clause) => {
       const eq = clause.indexOf("=");
+      // Own keys only: a filter on "constructor" must not match every tag map.
       if (eq < 0) {
-        return clause in map;
+        return Object.hasOwn(map, clause);
       }
       const key = clause.slice(0, eq);
-      return key in map && String(map[key]) === clause.slice(eq + 1);
+      return Object.hasOwn(map, key) && String(map[key]) === clause.slice(eq + 1);
     });
 }
 

@@ -3,7 +3,7 @@
  * checks), parsed and validated against the generated spec.
  */
 import { ErrorFactory } from "../errors";
-import { validateRequestBody } from "../validate";
+import { forbiddenKeyViolations, validateRequestBody } from "../validate";
 import { readRequestBody } from "./context";
 import type { Middleware } from "./pipeline";
 
@@ -28,6 +28,10 @@ export function createValidationMiddleware(options: ValidationMiddlewareOptions)
         }
       }
       ctx.body = parseJsonBody(ctx.req.headers["content-type"], await readRequestBody(ctx.req));
+      const forbidden = forbiddenKeyViolations(ctx.body);
+      if (forbidden.length > 0) {
+        throw ErrorFactory.validationFailed(forbidden);
+      }
       if (match.route.bodyOperationId !== undefined) {
         const result = validateRequestBody(match.route.bodyOperationId, ctx.body, ctx.apiVersion, {
           strict: options.strict(),

@@ -145,6 +145,45 @@ describe("control plane: request validation @emulator", () => {
     expect(again.body).to.deep.equal(created.body);
   });
 
+  it("refuses a __proto__ key anywhere in a body with 400 naming its path @emulator", async () => {
+    const version = await put(
+      `${WS}/codes/${uniqueName("c")}/versions/1`,
+      '{"properties": {"codeUri": "https://x/src", "__proto__": {"isArchived": true}}}',
+    );
+    expect(version.status).to.equal(400);
+    expect(version.body.error.target).to.equal("$.properties.__proto__");
+    const tags = await put(
+      `${WS}/codes/${uniqueName("c")}/versions/1`,
+      '{"properties": {"codeUri": "https://x/src", "tags": {"__proto__": "x"}}}',
+    );
+    expect(tags.status).to.equal(400);
+    expect(tags.body.error.target).to.equal("$.properties.tags.__proto__");
+    const fault = await request(`${url}/_emulator/faults`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.arm}`, "content-type": "application/json" },
+      body: '{"kind": "drop", "__proto__": {"times": 5}}',
+    });
+    expect(fault.statusCode).to.equal(400);
+    await fault.body.dump();
+    expect(plane.faults.list()).to.deep.equal([]);
+  });
+
+  it("treats constructor and toString as ordinary names: unknown properties, or tags kept as data @emulator", async () => {
+    const unknown = await put(`${WS}/codes/${uniqueName("c")}/versions/1`, {
+      properties: { codeUri: "https://x/src", constructor: "x", toString: 1 },
+    });
+    expect(unknown.status).to.equal(400);
+    expect(unknown.body.error.details.map((d: any) => d.target)).to.have.members([
+      "$.properties.constructor",
+      "$.properties.toString",
+    ]);
+    const tagged = await put(`${WS}/codes/${uniqueName("c")}/versions/1`, {
+      properties: { codeUri: "https://x/src", tags: { constructor: "c", prototype: "p" } },
+    });
+    expect(tagged.status).to.equal(201);
+    expect(tagged.body.properties.tags).to.deep.equal({ constructor: "c", prototype: "p" });
+  });
+
   it("answers malformed JSON with 400 InvalidRequestContent @emulator", async () => {
     const r = await put(`${WS}/codes/${uniqueName("c")}/versions/1`, '{"properties": {');
     expect(r.status).to.equal(400);

@@ -1,6 +1,12 @@
 import { expect } from "chai";
+import { matchesTagFilter } from "../../emulator/handlers/common";
 import type { SchemaNode } from "../../emulator/spec/load";
-import { createValidator, isValidName, validateRequestBody } from "../../emulator/validate";
+import {
+  createValidator,
+  findForbiddenKey,
+  isValidName,
+  validateRequestBody,
+} from "../../emulator/validate";
 
 // A small spec in the swagger shape the generator writes: a closed envelope, a polymorphic base
 // with two subtypes, enums, patterns and read-only fields.
@@ -188,6 +194,53 @@ describe("emulator request-body validation", () => {
       "x y": 1,
     });
     expect(result.violations.map((v) => v.path)).to.deep.equal(['$["x y"]']);
+  });
+});
+
+describe("emulator validation of object keys", () => {
+  it("refuses __proto__ as a property name, even where any property is allowed @unit", () => {
+    const result = validate(
+      JSON.parse(
+        '{"properties": {"kind": "circle", "uri": "u", "__proto__": {"radius": 1}, "tags": {"__proto__": "x"}}}',
+      ),
+    );
+    expect(result.violations).to.deep.equal([
+      { path: "$.properties.__proto__", message: "is not an allowed property name" },
+      { path: "$.properties.tags.__proto__", message: "is not an allowed property name" },
+    ]);
+  });
+
+  it("finds __proto__ at any depth, inside arrays too @unit", () => {
+    expect(findForbiddenKey(JSON.parse('{"a": [1, {"b": {"__proto__": 1}}]}'))).to.equal(
+      "$.a[1].b.__proto__",
+    );
+    expect(findForbiddenKey({ a: [{ constructor: 1 }], prototype: 2 })).to.equal(undefined);
+  });
+
+  it("does not take inherited names such as constructor or toString for known properties @unit", () => {
+    const result = validate({
+      properties: { kind: "circle", uri: "u", constructor: "x", toString: "y" },
+    });
+    expect(result.violations.map((v) => v.path)).to.deep.equal([
+      "$.properties.constructor",
+      "$.properties.toString",
+    ]);
+  });
+
+  it("matches tag filters on a map's own keys only @unit", () => {
+    expect(matchesTagFilter("constructor", {})).to.equal(false);
+    expect(matchesTagFilter("toString=x", { a: "1" })).to.equal(false);
+    expect(matchesTagFilter("constructor=c,a", { constructor: "c", a: "1" })).to.equal(true);
+  });
+
+  it("keeps constructor and prototype as plain keys of an open map @unit", () => {
+    const result = validate({
+      properties: { kind: "circle", uri: "u", tags: { constructor: "c", prototype: "p" } },
+    });
+    expect(result.ok).to.equal(true);
+    const tags = (result.value as any).properties.tags;
+    expect(Object.keys(tags)).to.deep.equal(["constructor", "prototype"]);
+    expect(JSON.parse(JSON.stringify(tags))).to.deep.equal({ constructor: "c", prototype: "p" });
   });
 });
 
