@@ -14,7 +14,7 @@ export interface RequestRecord {
   method: string;
   /** Path without the query string. */
   path: string;
-  /** Raw query string without the leading `?` ("" when absent). */
+  /** Raw query string without the leading `?` ("" when absent); SAS `sig` values are REDACTED. */
   query: string;
   /** Response status; 0 when nothing was sent (a dropped connection, or a client that left first). */
   status: number;
@@ -38,6 +38,14 @@ export interface RequestLogOptions {
   maxRecords?: number;
 }
 
+/** What a SAS signature's value becomes in the log. */
+export const REDACTED = "REDACTED";
+
+/** A raw query string with the value of every SAS `sig` parameter replaced by REDACTED. */
+export function redactSasSignature(query: string): string {
+  return query.replace(/(^|&)(sig=)[^&]*/gi, `$1$2${REDACTED}`);
+}
+
 export function createRequestLog(options: RequestLogOptions = {}): RequestLog {
   const maxRecords = options.maxRecords ?? 10_000;
   if (!Number.isInteger(maxRecords) || maxRecords < 1) {
@@ -49,7 +57,8 @@ export function createRequestLog(options: RequestLogOptions = {}): RequestLog {
   return {
     record(r) {
       lastSeq += 1;
-      records.push({ ...r, seq: lastSeq });
+      // The log is readable over the admin API and lives long: no usable SAS in it.
+      records.push({ ...r, query: redactSasSignature(r.query), seq: lastSeq });
       if (records.length > maxRecords) {
         records = records.slice(records.length - maxRecords);
       }

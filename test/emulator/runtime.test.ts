@@ -516,8 +516,10 @@ describe("emulator runtime", () => {
       );
     });
 
-    it("passes SAS-signed requests through to Azurite's signature check", async () => {
-      const { info } = getEmulator();
+    it("passes SAS-signed requests through to Azurite's signature check, and logs them without the signature", async () => {
+      const emulator = getEmulator();
+      const { info } = emulator;
+      const mark = emulator.requests.mark();
       const container = containerClient(info, uniqueName("sas"));
       await container.create();
       const sas = generateBlobSASQueryParameters(
@@ -543,6 +545,13 @@ describe("emulator runtime", () => {
         (error: { statusCode?: number }) => error,
       );
       expect(refused?.statusCode).to.equal(403);
+      const signed = emulator.requests
+        .since(mark)
+        .filter((r) => r.plane === "blob" && r.query.includes("sig="));
+      expect(signed.map((r) => r.status)).to.deep.equal([201, 403]);
+      for (const record of signed) {
+        expect(new URLSearchParams(record.query).get("sig")).to.equal("REDACTED");
+      }
     });
 
     it("injects a 503 into a blob PUT, which the storage SDK retries to success", async () => {

@@ -7,7 +7,7 @@ import {
   faultHeaders,
   mulberry32,
 } from "../../emulator/faults";
-import { createRequestLog } from "../../emulator/requestLog";
+import { createRequestLog, redactSasSignature } from "../../emulator/requestLog";
 
 const GET_CODES = { method: "GET", path: "/subscriptions/s/x/codes/c", plane: "arm" } as const;
 
@@ -251,6 +251,19 @@ describe("emulator request log", () => {
     log.clear();
     log.record(entry);
     expect(log.all().map((r) => r.seq)).to.deep.equal([2]);
+  });
+
+  it("keeps no SAS signature: every sig value is REDACTED, other parameters unchanged @unit", () => {
+    const log = createRequestLog();
+    log.record({ ...entry, query: "sv=2021-08-06&sr=c&sig=abc%2Bdef%3D&sp=racwl" });
+    log.record({ ...entry, query: "SIG=x&comp=list&sig=" });
+    expect(log.all().map((r) => r.query)).to.deep.equal([
+      "sv=2021-08-06&sr=c&sig=REDACTED&sp=racwl",
+      "SIG=REDACTED&comp=list&sig=REDACTED",
+    ]);
+    expect(redactSasSignature("restype=container&signature=keep")).to.equal(
+      "restype=container&signature=keep",
+    );
   });
 
   it("drops the oldest records beyond maxRecords @unit", () => {
