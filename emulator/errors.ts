@@ -337,6 +337,17 @@ export const ErrorFactory = {
     );
   },
 
+  /** A data container's dataType is fixed by its first version (or PUT). */
+  dataTypeImmutable(name: string, current: string, requested: string): EmulatorError {
+    return new EmulatorError(
+      409,
+      "UserError",
+      `Data container ${name} holds ${current} data; its dataType cannot change to ${requested}. ` +
+        `Register the ${requested} data under another name.`,
+      { target: "properties.dataType", innerErrorCode: "Conflict" },
+    );
+  },
+
   invalidModelVersion(version: string): EmulatorError {
     return new EmulatorError(
       400,

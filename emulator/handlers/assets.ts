@@ -232,9 +232,11 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
       previous.dataType !== undefined &&
       given.dataType !== previous.dataType
     ) {
-      throw ErrorFactory.assetVersionConflict("Data container", hc.params.name, "(container)", [
-        "dataType",
-      ]);
+      throw ErrorFactory.dataTypeImmutable(
+        String(existing.resource.name),
+        String(previous.dataType),
+        String(given.dataType),
+      );
     }
     renamed(existing, containerId(hc), hc.params.name);
     existing.resource.properties = { ...previous, ...writable };

@@ -665,6 +665,29 @@ describe("control plane: asset versions @emulator", () => {
     expect((await h.call("GET", q(`${WS}/codes/${name}/versions/1`))).status).to.equal(404);
   });
 
+  it("refuses to change a data container's dataType with 409 saying so @emulator", async () => {
+    const name = uniqueName("data");
+    await h.call("PUT", q(`${WS}/data/${name}/versions/1`), {
+      body: { properties: { dataType: "uri_file", dataUri: "https://a/x.csv" } },
+    });
+    const same = await h.call("PUT", q(`${WS}/data/${name}`), {
+      body: { properties: { dataType: "uri_file", description: "csv files" } },
+    });
+    expect([same.status, same.body.properties.dataType]).to.deep.equal([200, "uri_file"]);
+    const changed = await h.call("PUT", q(`${WS}/data/${name}`), {
+      body: { properties: { dataType: "uri_folder" } },
+    });
+    expect(changed.status).to.equal(409);
+    expect(changed.body.error).to.deep.equal({
+      code: "UserError",
+      message:
+        `Data container ${name} holds uri_file data; its dataType cannot change to uri_folder. ` +
+        "Register the uri_folder data under another name.",
+      target: "properties.dataType",
+      innerError: { code: "Conflict" },
+    });
+  });
+
   it("validates asset names on PUT and points the error at the parameter @emulator", async () => {
     const r = await h.call("PUT", q(`${WS}/codes/${encodeURIComponent("bad name!")}/versions/1`), {
       body: codeBody("https://a"),
