@@ -10,6 +10,7 @@
  */
 import { ErrorFactory } from "../errors";
 import type { FaultRule } from "../faults";
+import { findQuery } from "../middleware/apiVersion";
 import type { HttpMethod, RouteDefinition, Router } from "../router";
 
 function adminRoute(
@@ -67,7 +68,7 @@ export function registerAdminHandlers(router: Router): void {
     return { status: 204 };
   });
   router.register("Emulator_Requests_List", (hc) => {
-    const since = Number(hc.query.get("since") ?? "0");
+    const since = Number(findQuery(hc.query, "since") ?? "0");
     const { requests } = hc.services;
     return {
       status: 200,

@@ -41,8 +41,9 @@ export function createApiVersionMiddleware(options: {
         throw ErrorFactory.routeNotFound(ctx.method, ctx.path);
       }
       if (route.apiVersions !== "none") {
-        const apiVersion = ctx.query.get("api-version");
-        if (apiVersion === null || apiVersion === "") {
+        // ARM reads query parameter names case-insensitively: `Api-Version=` counts too.
+        const apiVersion = findQuery(ctx.query, "api-version");
+        if (apiVersion === undefined || apiVersion === "") {
           throw ErrorFactory.missingApiVersion();
         }
         // Loose mode answers any api-version with the same (2024-04-01) shapes.
@@ -63,7 +64,7 @@ export function createApiVersionMiddleware(options: {
       }
       const declared = new Map(route.queryParameters.map((p) => [p.name.toLowerCase(), p]));
       for (const name of new Set(ctx.query.keys())) {
-        if (name === "api-version") {
+        if (name.toLowerCase() === "api-version") {
           continue;
         }
         const parameter = declared.get(name.toLowerCase());

@@ -1,6 +1,7 @@
 /** Route dispatch: finds the route; an unknown route is reported only after authentication. */
 import { ErrorFactory } from "../errors";
 import { isMlNamespacePath, resourceTypeOf, type Router } from "../router";
+import { findQuery } from "./apiVersion";
 import type { Middleware } from "./pipeline";
 
 export function createDispatchMiddleware(router: Router): Middleware {
@@ -15,7 +16,7 @@ export function createDispatchMiddleware(router: Router): Middleware {
       } else if (isMlNamespacePath(ctx.path)) {
         ctx.routeError = ErrorFactory.invalidResourceType(
           resourceTypeOf(ctx.path),
-          ctx.query.get("api-version") ?? undefined,
+          findQuery(ctx.query, "api-version"),
         );
       } else {
         ctx.routeError = ErrorFactory.routeNotFound(ctx.method, ctx.path);

@@ -141,6 +141,17 @@ describe("control plane: protocol @emulator", () => {
     });
   });
 
+  it("reads api-version under any casing of its name, as ARM does @emulator", async () => {
+    for (const name of ["Api-Version", "API-VERSION"]) {
+      const r = await h.call("GET", `${WS}/codes?${name}=2024-04-01`);
+      expect(r.status, name).to.equal(200);
+    }
+    const unknown = await h.call("GET", `${WS}?Api-Version=2019-05-01`);
+    expect(unknown.body.error.code).to.equal("NoRegisteredProviderFound");
+    const typo = await h.call("GET", `${WS}/codes?Api-Version=2024-04-01&$filtre=x`);
+    expect(typo.body.error).to.include({ code: "InvalidQueryParameter", target: "$filtre" });
+  });
+
   it("answers 400 NoRegisteredProviderFound for an unknown api-version and lists the supported ones @emulator", async () => {
     const r = await h.call("GET", `${WS}/codes?api-version=2019-05-01`);
     expect(r.status).to.equal(400);
