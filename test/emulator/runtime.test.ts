@@ -611,7 +611,7 @@ describe("emulator runtime", () => {
       const first = running.info;
       const versionPath = `${first.workspaceId}/environments/${uniqueName("env")}/versions/1`;
       const created = await armPut(first, versionPath, environmentBody());
-      expect(created.status).to.be.oneOf([200, 201]);
+      expect(created.status).to.equal(201);
       const container = containerClient(first, "persisted");
       await container.createIfNotExists();
       await container.getBlockBlobClient("kept.txt").upload("kept", 4);
@@ -739,7 +739,22 @@ describe("emulator runtime", () => {
       );
       const stdoutLines: string[] = [];
       let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      const azuriteLine = /Azurite http:\/\/127\.0\.0\.1:(\d+)/;
+      // The CLI prints its stderr summary after the JSON line: wait for it, never assume it.
+      const azuritePortFromStderr = new Promise<number>((resolve, reject) => {
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString("utf8");
+          const match = azuriteLine.exec(stderr);
+          if (match !== null) {
+            resolve(Number(match[1]));
+          }
+        });
+        child.once("exit", (code) =>
+          reject(new Error(`CLI exited with ${code} before naming Azurite: ${stderr}`)),
+        );
+      });
+      // Awaited below; this only keeps an early exit from also being an unhandled rejection.
+      azuritePortFromStderr.catch(() => undefined);
       const exited = new Promise<number | null>((resolve) =>
         child.once("exit", (code) => resolve(code)),
       );
@@ -769,7 +784,7 @@ describe("emulator runtime", () => {
       );
       const workspace = await armGet(info, info.workspaceId);
       expect(workspace.status).to.equal(200);
-      const azuritePort = Number(/Azurite http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+      const azuritePort = await azuritePortFromStderr;
       expect(await isPortOpen(azuritePort)).to.equal(true);
 
       child.kill("SIGTERM");
