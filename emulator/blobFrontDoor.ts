@@ -173,30 +173,44 @@ export async function startBlobFrontDoor(
       headers: withoutHopByHopHeaders(req.rawHeaders),
       agent,
     });
+    // These listeners run outside handle()'s promise: a throw in them would stop the emulator.
     upstream.on("response", (answer) => {
-      requestId = firstHeader(answer.headers["x-ms-request-id"]) ?? requestId;
-      res.writeHead(
-        answer.statusCode ?? 502,
-        answer.statusMessage,
-        withoutHopByHopHeaders(answer.rawHeaders),
-      );
-      answer.pipe(res);
       answer.on("error", () => res.destroy());
+      try {
+        requestId = firstHeader(answer.headers["x-ms-request-id"]) ?? requestId;
+        res.writeHead(
+          answer.statusCode ?? 502,
+          answer.statusMessage,
+          withoutHopByHopHeaders(answer.rawHeaders),
+        );
+        answer.pipe(res);
+      } catch (error) {
+        process.stderr.write(`azureml-emulator: blob front door failed: ${String(error)}\n`);
+        answer.destroy();
+        res.destroy();
+      }
     });
     upstream.on("error", (error) => {
-      if (res.headersSent) {
+      if (res.headersSent || res.destroyed) {
         res.destroy();
         return;
       }
-      writeStorageError(
-        res,
-        {
-          kind: "status",
-          status: 502,
-          error: { code: "BadGateway", message: `Azurite could not be reached: ${error.message}` },
-        },
-        requestId,
-      );
+      try {
+        writeStorageError(
+          res,
+          {
+            kind: "status",
+            status: 502,
+            error: {
+              code: "BadGateway",
+              message: `Azurite could not be reached: ${error.message}`,
+            },
+          },
+          requestId,
+        );
+      } catch {
+        res.destroy();
+      }
     });
     res.once("close", () => {
       if (!res.writableFinished) {
