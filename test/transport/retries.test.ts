@@ -194,7 +194,7 @@ describe("transport retries against the emulator @emulator", () => {
     expect(response.statusCode).to.equal(200);
     expect(response.attempts).to.equal(2);
     expect(retries.map((r) => r.errorCode)).to.deep.equal(["UND_ERR_HEADERS_TIMEOUT"]);
-    // The slow attempt is logged once the emulator finally answers it.
+    // The abandoned slow attempt is logged (status 0) when the client gives up on it.
     await eventually(() => attemptsOf(response.clientRequestId).length === 2);
     expect(attemptsOf(response.clientRequestId).map((r) => r.fault)).to.include("latency");
   });
