@@ -15,7 +15,8 @@ import {
   type StorageAccountResource,
   type WorkspaceResource,
 } from "../operations/datastores";
-import { computeContentHash, computeObjectHash } from "../upload/contentHash";
+import { computeObjectHash } from "../upload/contentHash";
+import { walkFiles } from "../upload/walk";
 import { loadIgnoreRules } from "../upload/ignore";
 import { readBlobMetadata, uploadFiles } from "../upload/blobUpload";
 import {
@@ -97,8 +98,10 @@ export async function uploadToDefaultDatastore(
   }
   const containerUrl = `${await blobEndpoint(session, store)}${store.properties.containerName}`;
   const rules = await loadIgnoreRules(localPath);
+  // The MD5 object hash names the folder; the file list needs only a walk, not a second read of
+  // every byte (check has already hashed the content).
   const md5 = await computeObjectHash(localPath, rules);
-  const hashed = await computeContentHash(localPath, { ignoreRules: rules });
+  const walked = await walkFiles(localPath, rules);
   const basename = path.basename(localPath);
   const folder = `${LEGACY_UPLOAD_FOLDER}/${md5}/`;
   const target = {
@@ -107,13 +110,13 @@ export async function uploadToDefaultDatastore(
       store.properties.accountName as string,
       secrets.body.key,
     ),
-    prefix: `${folder}${uploadPrefixFor(basename, hashed.rootIsFile)}`,
+    prefix: `${folder}${uploadPrefixFor(basename, walked.rootIsFile)}`,
   };
-  const indicator = indicatorBlob(hashed.files.map((f) => `${target.prefix}${f.relativePath}`));
+  const indicator = indicatorBlob(walked.files.map((f) => `${target.prefix}${f.relativePath}`));
   const uri = datastorePathUri(
     session.scope,
     store.name,
-    hashed.rootIsFile ? `${folder}${basename}` : `${folder}${basename}/`,
+    walked.rootIsFile ? `${folder}${basename}` : `${folder}${basename}/`,
   );
   const options = { caCertPath: session.settings.caCertPath };
   const existing = await readBlobMetadata(target, indicator, options);
@@ -125,9 +128,14 @@ export async function uploadToDefaultDatastore(
     return { uri, uploadedBlobCount: 0 };
   }
   await reportProgress(
-    `${label}: uploading ${describeContent(hashed)} to datastore ${store.name}.`,
+    `${label}: uploading ${describeContent({
+      fileCount: walked.files.length,
+      byteCount: walked.files.reduce((sum, f) => sum + f.size, 0),
+      ignoredCount: walked.ignoredCount,
+      ignoreSource: rules.source,
+    })} to datastore ${store.name}.`,
   );
-  const uploaded = await uploadFiles(target, hashed.files, {
+  const uploaded = await uploadFiles(target, walked.files, {
     ...options,
     metadata: { blobName: indicator, metadata: indicatorMetadata(asset.name, asset.version) },
   });

@@ -92,13 +92,12 @@ function formatBytes(bytes: number): string {
 }
 
 /**
- * A short line for previews, e.g. `"12 files, 3.4 MB, 2 ignored by .amlignore, sha256 5b496995c67f"`.
+ * A short line for previews, e.g. `"12 files, 3.4 MB, 2 ignored by .amlignore, sha256 5b496995c67f"`
+ * (the hash part only when a hash is given).
  */
 export function describeContent(
-  result: Pick<
-    ContentHashResult,
-    "fileCount" | "byteCount" | "ignoredCount" | "ignoreSource" | "hash"
-  >,
+  result: Pick<ContentHashResult, "fileCount" | "byteCount" | "ignoredCount" | "ignoreSource"> &
+    Partial<Pick<ContentHashResult, "hash">>,
 ): string {
   const parts = [
     `${result.fileCount} ${result.fileCount === 1 ? "file" : "files"}`,
@@ -111,6 +110,8 @@ export function describeContent(
         : `${result.ignoredCount} ignored by ${result.ignoreSource}`,
     );
   }
-  parts.push(`sha256 ${result.hash.slice(0, 12)}`);
+  if (result.hash !== undefined) {
+    parts.push(`sha256 ${result.hash.slice(0, 12)}`);
+  }
   return parts.join(", ");
 }

@@ -95,6 +95,12 @@ describe("upload plan", () => {
     ).to.equal("https://127.0.0.1:10000/devstoreaccount1/c/my%20code%231");
   });
 
+  it("@unit the preview line leaves the hash out when there is none to show", () => {
+    expect(
+      describeContent({ fileCount: 2, byteCount: 730, ignoredCount: 0, ignoreSource: "none" }),
+    ).to.equal("2 files, 730 B");
+  });
+
   it("@unit the preview line names files, size, ignored entries and the short hash", () => {
     expect(
       describeContent({
