@@ -14,8 +14,10 @@ import {
 import type * as pulumi from "@pulumi/pulumi";
 import { reportProgress } from "./progress";
 import { workspaceId } from "../core/ids";
-import { resolveSettings, type AzureMlSettings } from "../core/settings";
+import { resolveSettings, type AzureMlSettings, type ConfigSource } from "../core/settings";
 import {
+  checkAssetCommon,
+  checkWorkspace,
   Failures,
   fieldChanged,
   isFullyKnown,
@@ -88,6 +90,30 @@ export function canonicalJson(value: unknown): string {
 /** A version derived from content: the first 16 hex digits of its content hash. */
 export function versionFromContentHash(contentHash: string): string {
   return contentHash.slice(0, 16);
+}
+
+/**
+ * The start of every asset-version `check`: a copy of the program's inputs without `__provider`,
+ * the workspace, provider settings, name, version and common fields judged, and the facts `check`
+ * itself derives (hash, counts) dropped, so they are never taken from the program.
+ */
+export function beginAssetCheck<I extends AssetVersionCommonInputs>(
+  news: I,
+  config: ConfigSource | undefined,
+  derived: readonly (keyof I & string)[],
+  options: { judgeVersion?: boolean } = {},
+): { inputs: I; failures: Failures } {
+  const failures = new Failures();
+  const inputs = withoutProvider(news);
+  checkWorkspace(inputs, failures, config);
+  checkAssetCommon(
+    options.judgeVersion === false ? { ...inputs, version: undefined } : inputs,
+    failures,
+  );
+  for (const key of ["contentHash", ...derived]) {
+    delete (inputs as Record<string, unknown>)[key];
+  }
+  return { inputs, failures };
 }
 
 /**

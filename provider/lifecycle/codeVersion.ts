@@ -29,6 +29,7 @@ import {
 import { reportProgress } from "./progress";
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
+  beginAssetCheck,
   commonOutputs,
   assetDiff,
   createAssetVersion,
@@ -39,9 +40,6 @@ import {
   settleVersion,
 } from "./assetVersion";
 import {
-  checkAssetCommon,
-  checkWorkspace,
-  Failures,
   isKnown,
   openSession,
   pathFailure,
@@ -60,16 +58,12 @@ export async function check(
   news: CodeVersionInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<CodeVersionInputs>> {
-  const failures = new Failures();
-  const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures, config);
-  checkAssetCommon(inputs, failures);
-  // Content facts are derived here, never taken from the program.
-  delete inputs.fileCount;
-  delete inputs.byteCount;
-  delete inputs.ignoredCount;
-  delete inputs.ignoreFile;
-  delete inputs.contentHash;
+  const { inputs, failures } = beginAssetCheck(news, config, [
+    "fileCount",
+    "byteCount",
+    "ignoredCount",
+    "ignoreFile",
+  ]);
 
   let contentHash = UNKNOWN;
   if ((inputs.path === undefined) === (inputs.codeUri === undefined)) {

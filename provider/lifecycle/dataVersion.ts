@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { dataVersionBody } from "../operations/assets";
 import type { DataVersionInputs, DataVersionOutputs } from "../resources/dataVersion";
 import {
+  beginAssetCheck,
   commonOutputs,
   assetDiff,
   createAssetVersion,
@@ -18,16 +19,7 @@ import {
 } from "./assetVersion";
 import { uploadToDefaultDatastore } from "./datastoreUpload";
 import { inspectPath, recordContent } from "./localContent";
-import {
-  checkAssetCommon,
-  checkWorkspace,
-  Failures,
-  isKnown,
-  isRemoteUri,
-  openSession,
-  resolveLocalPath,
-  withoutProvider,
-} from "./shared";
+import { isKnown, isRemoteUri, openSession, resolveLocalPath, withoutProvider } from "./shared";
 
 type Config = pulumi.dynamic.Config | undefined;
 
@@ -38,13 +30,7 @@ export async function check(
   news: DataVersionInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<DataVersionInputs>> {
-  const failures = new Failures();
-  const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures, config);
-  checkAssetCommon(inputs, failures);
-  delete inputs.fileCount;
-  delete inputs.byteCount;
-  delete inputs.contentHash;
+  const { inputs, failures } = beginAssetCheck(news, config, ["fileCount", "byteCount"]);
 
   if (inputs.dataType === undefined) {
     failures.add("dataType", '[dataType] is required: "uri_file", "uri_folder" or "mltable".');

@@ -13,6 +13,7 @@ import type {
 import {
   allKnown,
   commonOutputs,
+  beginAssetCheck,
   createAssetVersion,
   assetDiff,
   deleteAssetVersion,
@@ -24,8 +25,6 @@ import {
 import { computeContentHash } from "../upload/contentHash";
 import { uploadToDefaultDatastore } from "./datastoreUpload";
 import {
-  checkAssetCommon,
-  checkWorkspace,
   Failures,
   isKnown,
   isRemoteUri,
@@ -56,10 +55,7 @@ export async function check(
   news: EnvironmentVersionInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<EnvironmentVersionInputs>> {
-  const failures = new Failures();
-  const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures, config);
-  checkAssetCommon(inputs, failures);
+  const { inputs, failures } = beginAssetCheck(news, config, []);
 
   if (inputs.image === undefined && inputs.build === undefined) {
     failures.add(

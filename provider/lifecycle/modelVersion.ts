@@ -17,6 +17,7 @@ import {
 } from "../operations/assets";
 import type { ModelVersionInputs, ModelVersionOutputs } from "../resources/modelVersion";
 import {
+  beginAssetCheck,
   commonOutputs,
   assetDiff,
   deleteAssetVersion,
@@ -27,9 +28,6 @@ import {
 import { uploadToDefaultDatastore } from "./datastoreUpload";
 import { inspectPath, recordContent } from "./localContent";
 import {
-  checkAssetCommon,
-  checkWorkspace,
-  Failures,
   isKnown,
   isRemoteUri,
   openSession,
@@ -55,13 +53,10 @@ export async function check(
   news: ModelVersionInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.CheckResult<ModelVersionInputs>> {
-  const failures = new Failures();
-  const inputs = withoutProvider(news);
-  checkWorkspace(inputs, failures, config);
-  checkAssetCommon({ ...inputs, version: undefined }, failures);
-  delete inputs.fileCount;
-  delete inputs.byteCount;
-  delete inputs.contentHash;
+  // Model versions are judged below: positive integers, not the general version rule.
+  const { inputs, failures } = beginAssetCheck(news, config, ["fileCount", "byteCount"], {
+    judgeVersion: false,
+  });
 
   if (
     inputs.version !== undefined &&

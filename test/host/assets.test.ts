@@ -9,7 +9,8 @@ import { CodeVersion, EnvironmentVersion, ModelVersion } from "../../index";
 import { uniqueCopy } from "../support/fixtures";
 import { emulatorConfig, getEmulator, uniqueName } from "../support/emulator";
 import { startHost, resourceUrn, type ProviderHost } from "../support/host";
-import { captureProviderText, UNKNOWN } from "../support/loadLikeHost";
+import type * as pulumi from "@pulumi/pulumi";
+import { captureRegistration, UNKNOWN } from "../support/loadLikeHost";
 import { createUserProject, type UserProject } from "../support/userProject";
 
 const IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest";
@@ -53,12 +54,14 @@ describe("asset resources through the real provider host", function () {
 
   it("runs Configure, Check, Create, Diff, Update, Read and Delete for an EnvironmentVersion @host", async () => {
     const name = uniqueName("env");
-    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:EnvironmentVersion" });
-    const provider = await captureProviderText(
-      () => new EnvironmentVersion(name, { ...workspace, image: IMAGE }),
+    const { urn, provider, args } = await asTheEngineSends(
       name,
+      (n, a) => new EnvironmentVersion(n, a),
+      {
+        ...workspace,
+        image: IMAGE,
+      },
     );
-    const args = { ...workspace, name, image: IMAGE, __provider: provider };
 
     const checked = await hostA.check(urn, {}, args);
     expect(checked.failures).to.deep.equal([]);
@@ -103,11 +106,10 @@ describe("asset resources through the real provider host", function () {
 
   it("reports a check failure naming the property through the host @host", async () => {
     const name = uniqueName("env");
-    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:EnvironmentVersion" });
-    const provider = await captureProviderText(
-      () => new EnvironmentVersion(name, { ...workspace, image: IMAGE }),
-      name,
-    );
+    const { urn, provider } = await asTheEngineSends(name, (n, a) => new EnvironmentVersion(n, a), {
+      ...workspace,
+      image: IMAGE,
+    });
     const mark = getEmulator().requests.mark();
     const checked = await hostA.check(urn, {}, { ...workspace, name, __provider: provider });
     expect(checked.failures.map((f) => f.property)).to.deep.equal(["image"]);
@@ -120,12 +122,10 @@ describe("asset resources through the real provider host", function () {
 
   it("uploads a CodeVersion from the project directory and skips the upload when created again @host", async () => {
     const name = uniqueName("code");
-    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:CodeVersion" });
-    const provider = await captureProviderText(
-      () => new CodeVersion(name, { ...workspace, path: "src" }),
-      name,
-    );
-    const args = { ...workspace, name, path: "src", __provider: provider };
+    const { urn, args } = await asTheEngineSends(name, (n, a) => new CodeVersion(n, a), {
+      ...workspace,
+      path: "src",
+    });
     const checked = await hostA.check(urn, {}, args);
     expect(checked.failures).to.deep.equal([]);
     expect(checked.inputs).to.deep.include({ fileCount: 4, ignoredCount: 1, path: "src" });
@@ -154,13 +154,11 @@ describe("asset resources through the real provider host", function () {
 
   it("a version created from one checkout is refreshed and destroyed from another @host", async () => {
     const name = uniqueName("model");
-    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:ModelVersion" });
-    const path = "azureml://jobs/train-1/outputs/model";
-    const provider = await captureProviderText(
-      () => new ModelVersion(name, { ...workspace, path, onDelete: "delete" }),
-      name,
-    );
-    const args = { ...workspace, name, path, onDelete: "delete", __provider: provider };
+    const { urn, args } = await asTheEngineSends(name, (n, a) => new ModelVersion(n, a), {
+      ...workspace,
+      path: "azureml://jobs/train-1/outputs/model",
+      onDelete: "delete" as const,
+    });
     const created = await hostA.create(urn, (await hostA.check(urn, {}, args)).inputs);
     expect(created.outs.version).to.equal("1");
 
@@ -173,12 +171,14 @@ describe("asset resources through the real provider host", function () {
 
   it("passes preview's unknown values through check and diff without judging them @host", async () => {
     const name = uniqueName("env");
-    const urn = resourceUrn(name, { type: "pulumi-nodejs:dynamic/azureml:EnvironmentVersion" });
-    const provider = await captureProviderText(
-      () => new EnvironmentVersion(name, { ...workspace, image: IMAGE }),
+    const { urn, args } = await asTheEngineSends(
       name,
+      (n, a) => new EnvironmentVersion(n, a),
+      {
+        ...workspace,
+        image: IMAGE,
+      },
     );
-    const args = { ...workspace, name, image: IMAGE, __provider: provider };
     const created = await hostA.create(urn, (await hostA.check(urn, {}, args)).inputs);
     const previewed = await hostA.check(urn, created.outs, { ...args, image: UNKNOWN });
     expect(previewed.failures).to.deep.equal([]);
@@ -200,4 +200,22 @@ async function waitForLog(host: ProviderHost, match: (line: string) => boolean):
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return true;
+}
+
+/**
+ * What the engine sends for a resource: its URN (with the type token it registered) and its inputs
+ * with the real `__provider` text captured from `new X(...)`, as a program registers it.
+ */
+async function asTheEngineSends<A extends object>(
+  name: string,
+  construct: (name: string, args: A) => pulumi.CustomResource,
+  inputs: A,
+): Promise<{ urn: string; provider: string; args: Record<string, unknown> }> {
+  const registration = await captureRegistration(() => construct(name, inputs), name);
+  const provider = registration.inputs.__provider as string;
+  return {
+    urn: resourceUrn(name, { type: registration.type }),
+    provider,
+    args: { ...inputs, name, __provider: provider },
+  };
 }
