@@ -171,14 +171,10 @@ describe("asset resources through the real provider host", function () {
 
   it("passes preview's unknown values through check and diff without judging them @host", async () => {
     const name = uniqueName("env");
-    const { urn, args } = await asTheEngineSends(
-      name,
-      (n, a) => new EnvironmentVersion(n, a),
-      {
-        ...workspace,
-        image: IMAGE,
-      },
-    );
+    const { urn, args } = await asTheEngineSends(name, (n, a) => new EnvironmentVersion(n, a), {
+      ...workspace,
+      image: IMAGE,
+    });
     const created = await hostA.create(urn, (await hostA.check(urn, {}, args)).inputs);
     const previewed = await hostA.check(urn, created.outs, { ...args, image: UNKNOWN });
     expect(previewed.failures).to.deep.equal([]);
