@@ -2,11 +2,19 @@
 // environment builder), code and data in Azurite, results read back the way a client reads them
 // (ARM GET, the artifact store, the default datastore, Run History).
 import { readFileSync } from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { expect } from "chai";
 import { Agent, request } from "undici";
+import { createControlPlane, type ControlPlane } from "../../emulator/app";
 import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
+import type { EnvironmentBuilder } from "../../emulator/envs/types";
+import { JOBS_COLLECTION, type StoredJob } from "../../emulator/jobs/types";
+import { createMemoryStore, type Store } from "../../emulator/state/store";
+import { mintEmulatorTokens } from "../../emulator/tokens";
 import { getEmulator, uniqueName } from "../support/emulator";
+import { machinePythonBuilder } from "../support/machinePython";
 
 const V = "api-version=2024-04-01";
 
@@ -509,5 +517,137 @@ describe("command jobs: what a PUT accepts @emulator", function () {
     expect(await names(`tag=${marker}&jobType=Command&listViewType=All`)).to.have.members([a, b]);
     await ended(a);
     await ended(b);
+  });
+});
+
+// A control plane of its own on plain HTTP, sharing the shared emulator's Azurite for blobs.
+async function startOwnPlane(options: {
+  store?: Store;
+  environments?: EnvironmentBuilder;
+}): Promise<{ plane: ControlPlane; url: string; close(): Promise<void> }> {
+  const emulator = getEmulator();
+  const mounted: { plane?: ControlPlane } = {};
+  const server = http.createServer((req, res) => mounted.plane?.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const azurite = `${emulator.azuriteUrl}/${emulator.info.storageAccountName}`;
+  const plane = createControlPlane({
+    publicUrl: url,
+    subscriptionId: emulator.info.subscriptionId,
+    resourceGroupName: emulator.info.resourceGroupName,
+    workspaceName: emulator.info.workspaceName,
+    location: emulator.info.location,
+    tokens: mintEmulatorTokens(),
+    storage: {
+      accountName: emulator.info.storageAccountName,
+      accountKey: DEV_STORE_ACCOUNT_KEY,
+      blobEndpoint: `${azurite}/`,
+      createContainer: async () => undefined,
+    },
+    store: options.store,
+    retryAfterInSeconds: 0,
+    jobs: { environments: options.environments, blobEndpoint: azurite, log: () => undefined },
+  });
+  mounted.plane = plane;
+  return {
+    plane,
+    url,
+    async close() {
+      await plane.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function storedJob(store: Store, name: string): StoredJob | undefined {
+  const key = `${getEmulator().info.workspaceId}/jobs/${name}`.toLowerCase();
+  return store.get<StoredJob>(JOBS_COLLECTION, key);
+}
+
+async function waitForStored(store: Store, name: string, status: string): Promise<StoredJob> {
+  for (;;) {
+    const job = storedJob(store, name);
+    if (job?.resource.properties?.status === status) {
+      return job;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("command jobs: emulator start and stop @emulator", function () {
+  this.timeout(60_000);
+
+  it("fails a job found Running in persisted state at start, with a reason, and runs one found Queued @emulator", async () => {
+    const store = createMemoryStore();
+    const ws = getEmulator().info.workspaceId;
+    const job = (name: string, status: string): StoredJob => ({
+      createdSeq: 1,
+      resource: {
+        id: `${ws}/jobs/${name}`,
+        name,
+        type: "Microsoft.MachineLearningServices/workspaces/jobs",
+        properties: {
+          jobType: "Command",
+          command: "echo queued-before-restart",
+          environmentId: "azureml://registries/azureml/environments/sklearn-1.5/versions/1",
+          status,
+        },
+      },
+      run: { pool: "serverless", nodes: 1 },
+    });
+    const running = uniqueName("job");
+    const queued = uniqueName("job");
+    store.put(JOBS_COLLECTION, `${ws}/jobs/${running}`.toLowerCase(), job(running, "Running"));
+    store.put(JOBS_COLLECTION, `${ws}/jobs/${queued}`.toLowerCase(), job(queued, "Queued"));
+
+    const own = await startOwnPlane({ store, environments: machinePythonBuilder() });
+    try {
+      const failed = storedJob(store, running);
+      expect(failed?.resource.properties?.status).to.equal("Failed");
+      expect(failed?.run.error?.message).to.contain(
+        "The emulator stopped while this job was Running",
+      );
+      const completed = await waitForStored(store, queued, "Completed");
+      expect(completed.run.endTimeUtc).to.be.a("string");
+      expect(await stdLog(queued)).to.contain("queued-before-restart");
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("close() kills running jobs and waits for them; they end Failed, saying the emulator stopped @emulator", async () => {
+    const store = createMemoryStore();
+    const own = await startOwnPlane({ store, environments: machinePythonBuilder() });
+    const name = uniqueName("job");
+    const tokens = { authorization: `Bearer ${mintEmulatorTokens().arm}` };
+    let closed = false;
+    try {
+      const ws = getEmulator().info.workspaceId;
+      const put = await request(`${own.url}${ws}/jobs/${name}?${V}`, {
+        method: "PUT",
+        headers: { ...tokens, "content-type": "application/json" },
+        body: JSON.stringify({
+          properties: {
+            jobType: "Command",
+            environmentId: "azureml://registries/azureml/environments/sklearn-1.5/versions/1",
+            command: "mkdir -p outputs; echo $$ > outputs/pid.txt; sleep 300",
+          },
+        }),
+      });
+      expect(put.statusCode, await put.body.text()).to.equal(201);
+      await waitForStored(store, name, "Running");
+      await own.close();
+      closed = true;
+      const job = storedJob(store, name);
+      expect(job?.resource.properties?.status).to.equal("Failed");
+      expect(job?.run.error?.message).to.contain("The emulator was stopped while the job ran");
+      const pid = Number(await readBlob("azureml", `ExperimentRun/dcid.${name}/outputs/pid.txt`));
+      expect(pid).to.be.greaterThan(0);
+      expect(processGone(pid)).to.equal(true);
+    } finally {
+      if (!closed) {
+        await own.close();
+      }
+    }
   });
 });
