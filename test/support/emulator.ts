@@ -26,6 +26,8 @@ export function testEmulatorOptions(): EmulatorOptions {
     retryAfterInSeconds: 0,
     // Jobs run on the machine's python3 until the uv environment builder is merged.
     environments: machinePythonBuilder(),
+    // The MLflow server takes tens of seconds to start: tests that need it start their own emulator.
+    mlflow: false,
   };
 }
 
