@@ -130,14 +130,12 @@ function codeConfigurationInput(
     const plain = value as BatchCodeConfigurationArgs;
     return { codeId: armIdOf(plain.code), scoringScript: plain.scoringScript };
   }
-  return pulumi
-    .output(value)
-    .apply((c) =>
-      pulumi.output({
-        codeId: armIdOf(c.code as string | ArmResource),
-        scoringScript: c.scoringScript,
-      }),
-    );
+  return pulumi.output(value).apply((c) =>
+    pulumi.output({
+      codeId: armIdOf(c.code as string | ArmResource),
+      scoringScript: c.scoringScript,
+    }),
+  );
 }
 
 /**
