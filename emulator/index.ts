@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from "./app";
 import { startAzurite } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
+import { createEnvironmentBuilder } from "./envs/builder";
 import type { EnvironmentBuilder } from "./envs/types";
 import type { FaultController, FaultRule } from "./faults";
 import { serveTracking } from "./mlflow/frontDoor";
@@ -25,6 +26,15 @@ export type { PreparedTls, TlsMaterial, TlsOptions } from "./tls";
 // prepareTls lets a test runner create the CA before Node starts (NODE_EXTRA_CA_CERTS), then pass certDir.
 export { MissingPeerDependencyError } from "./net";
 export { prepareTls } from "./tls";
+// The rooms jobs use, for callers that configure them or run clients against them.
+export { createEnvironmentBuilder, type EnvironmentBuilderOptions } from "./envs/builder";
+export {
+  createTrackingService,
+  trackingEnvironment,
+  type LocalTrackingService,
+  type TrackingEnvironmentOptions,
+  type TrackingServiceOptions,
+} from "./mlflow";
 
 /** How long-running resources advance: at once, after N polls, or after a time. */
 export type Progression = NonNullable<ControlPlaneOptions["progression"]>;
@@ -63,8 +73,8 @@ export interface EmulatorOptions {
    */
   readonly strict?: boolean;
   /**
-   * Prepares jobs' Python environments. Without one, jobs fail while Preparing with a message
-   * saying so.
+   * Prepares jobs' Python environments. @default the uv builder of `emulator/envs`
+   * (`createEnvironmentBuilder()`: conda files become virtual environments cached by content)
    */
   readonly environments?: EnvironmentBuilder;
   /** The workspace's MLflow tracking service; jobs get no MLflow run or variables without it. */
@@ -245,7 +255,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       retryAfterInSeconds: options.retryAfterInSeconds,
       strict: options.strict,
       jobs: {
-        environments: options.environments,
+        environments: options.environments ?? createEnvironmentBuilder(),
         tracking,
         // The runner talks to Azurite directly, as Azure ML's services reach storage directly.
         blobEndpoint: `${azurite.url}/${azurite.accountName}`,
