@@ -1,5 +1,5 @@
-// Command jobs in the shared emulator: real processes on the machine's python3 (the test
-// environment builder), code and data in Azurite, results read back the way a client reads them
+// Command jobs in the shared emulator: real processes in uv environments (image-only ones run on
+// the machine's Python), code and data in Azurite, results read back the way a client reads them
 // (ARM GET, the artifact store, the default datastore, Run History).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
@@ -11,13 +11,13 @@ import { expect } from "chai";
 import { Agent, request } from "undici";
 import { createControlPlane, type ControlPlane } from "../../emulator/app";
 import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
+import { createEnvironmentBuilder } from "../../emulator/envs";
 import type { EnvironmentBuilder } from "../../emulator/envs/types";
 import type { TrackingRunStatus, TrackingService } from "../../emulator/mlflow/types";
 import { JOBS_COLLECTION, type StoredJob } from "../../emulator/jobs/types";
 import { createMemoryStore, type Store } from "../../emulator/state/store";
 import { mintEmulatorTokens } from "../../emulator/tokens";
 import { getEmulator, uniqueName } from "../support/emulator";
-import { machinePythonBuilder } from "../support/machinePython";
 import { checkAndCreate, configuredProvider, workspaceInputs } from "../support/providers";
 
 const V = "api-version=2024-04-01";
@@ -710,7 +710,7 @@ describe("command jobs: emulator start and stop @emulator", function () {
     store.put(JOBS_COLLECTION, `${ws}/jobs/${running}`.toLowerCase(), job(running, "Running"));
     store.put(JOBS_COLLECTION, `${ws}/jobs/${queued}`.toLowerCase(), job(queued, "Queued"));
 
-    const own = await startOwnPlane({ store, environments: machinePythonBuilder() });
+    const own = await startOwnPlane({ store, environments: createEnvironmentBuilder() });
     try {
       const failed = storedJob(store, running);
       expect(failed?.resource.properties?.status).to.equal("Failed");
@@ -727,7 +727,7 @@ describe("command jobs: emulator start and stop @emulator", function () {
 
   it("close() kills running jobs and waits for them; they end Failed, saying the emulator stopped @emulator", async () => {
     const store = createMemoryStore();
-    const own = await startOwnPlane({ store, environments: machinePythonBuilder() });
+    const own = await startOwnPlane({ store, environments: createEnvironmentBuilder() });
     const name = uniqueName("job");
     const tokens = { authorization: `Bearer ${mintEmulatorTokens().arm}` };
     let closed = false;
@@ -740,12 +740,13 @@ describe("command jobs: emulator start and stop @emulator", function () {
           properties: {
             jobType: "Command",
             environmentId: "azureml://registries/azureml/environments/sklearn-1.5/versions/1",
-            command: "mkdir -p outputs; echo $$ > outputs/pid.txt; sleep 300",
+            command: "mkdir -p outputs; echo $$ > outputs/pid.txt; echo ready; sleep 300",
           },
         }),
       });
       expect(put.statusCode, await put.body.text()).to.equal(201);
       await waitForStored(store, name, "Running");
+      await waitForLog(name, "ready"); // the pid is written
       await own.close();
       closed = true;
       const job = storedJob(store, name);
@@ -788,7 +789,7 @@ describe("command jobs: MLflow runs through the TrackingService @emulator", func
       handle: (_req, res) => res.writeHead(404).end(),
       close: async () => undefined,
     };
-    const own = await startOwnPlane({ store, environments: machinePythonBuilder(), tracking });
+    const own = await startOwnPlane({ store, environments: createEnvironmentBuilder(), tracking });
     try {
       const ws = getEmulator().info.workspaceId;
       const put = async (name: string, command: string) => {
