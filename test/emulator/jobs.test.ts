@@ -403,7 +403,7 @@ describe("command jobs: code, inputs and outputs from the package's own resource
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  it("runs code uploaded by CodeVersion on data registered by DataVersion, a previous job's output, an http file and a Direct URI @emulator", async () => {
+  it("runs code uploaded by CodeVersion on data registered by DataVersion, a previous job's named output and artifacts, an http file and a Direct URI @emulator", async () => {
     // Code: a script importing a module from a subfolder, uploaded by the CodeVersion provider.
     const src = path.join(folder, "src");
     mkdirSync(path.join(src, "lib"), { recursive: true });
@@ -418,12 +418,13 @@ describe("command jobs: code, inputs and outputs from the package's own resource
         "import argparse, pathlib",
         "from lib.count import rows",
         "p = argparse.ArgumentParser()",
-        "for a in ('--data', '--previous', '--greeting', '--direct', '--times', '--out'):",
+        "for a in ('--data', '--previous', '--lucky', '--greeting', '--direct', '--times', '--out'):",
         "    p.add_argument(a)",
         "a = p.parse_args()",
         "answer = pathlib.Path(a.previous, 'answer.txt').read_text().strip()",
         "greeting = pathlib.Path(a.greeting).read_text().strip()",
-        "line = f'{greeting} rows={rows(a.data)} answer={answer} times={a.times} direct={a.direct}'",
+        "lucky = pathlib.Path(a.lucky).read_text().strip()",
+        "line = f'{greeting} rows={rows(a.data)} answer={answer} lucky={lucky} times={a.times} direct={a.direct}'",
         "pathlib.Path(a.out).write_text(line)",
         "print(line)",
       ].join("\n"),
@@ -446,7 +447,7 @@ describe("command jobs: code, inputs and outputs from the package's own resource
     await submit(first, {
       environmentId: env,
       computeId: computeId(),
-      command: "echo 42 > ${{outputs.model}}/answer.txt",
+      command: "echo 42 > ${{outputs.model}}/answer.txt; mkdir outputs; echo 7 > outputs/lucky.txt",
       outputs: { model: { jobOutputType: "uri_folder" } },
     });
     expect((await ended(first)).properties.status, await stdLog(first)).to.equal("Completed");
@@ -461,12 +462,16 @@ describe("command jobs: code, inputs and outputs from the package's own resource
       environmentId: env,
       computeId: computeId(),
       command:
-        "python main.py --data ${{inputs.data}} --previous ${{inputs.previous}} " +
+        "python main.py --data ${{inputs.data}} --previous ${{inputs.previous}} --lucky ${{inputs.lucky}} " +
         "--greeting ${{inputs.greeting}} --direct ${{inputs.raw}} --times ${{inputs.times}} " +
         "--out ${{outputs.result}}",
       inputs: {
         data: { jobInputType: "uri_folder", uri: (data.outs as any).assetReference },
         previous: { jobInputType: "uri_folder", uri: `azureml://jobs/${first}/outputs/model` },
+        lucky: {
+          jobInputType: "uri_file",
+          uri: `azureml://jobs/${first}/outputs/artifacts/paths/outputs/lucky.txt`,
+        },
         greeting: { jobInputType: "uri_file", uri: `http://127.0.0.1:${port}/greeting.txt` },
         raw: {
           jobInputType: "uri_file",
@@ -481,7 +486,7 @@ describe("command jobs: code, inputs and outputs from the package's own resource
     const job = await ended(second);
     expect(job.properties.status, await stdLog(second)).to.equal("Completed");
     const expected =
-      "bonjour rows=2 answer=42 times=3 direct=azureml://datastores/workspaceblobstore/paths/raw.csv";
+      "bonjour rows=2 answer=42 lucky=7 times=3 direct=azureml://datastores/workspaceblobstore/paths/raw.csv";
     expect(await stdLog(second)).to.contain(expected);
     const result = await readBlob(
       await datastoreContainer("workspaceblobstore"),
