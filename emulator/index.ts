@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from "./app";
 import { startAzurite } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
+import { createEnvironmentBuilder } from "./envs/builder";
 import type { EnvironmentBuilder } from "./envs/types";
 import type { FaultController, FaultRule } from "./faults";
 import { serveTracking } from "./mlflow/frontDoor";
@@ -63,8 +64,8 @@ export interface EmulatorOptions {
    */
   readonly strict?: boolean;
   /**
-   * Prepares jobs' Python environments. Without one, jobs fail while Preparing with a message
-   * saying so.
+   * Prepares jobs' Python environments. @default uv virtual environments cached by content
+   * (`createEnvironmentBuilder()` of `emulator/envs`)
    */
   readonly environments?: EnvironmentBuilder;
   /** The workspace's MLflow tracking service; jobs get no MLflow run or variables without it. */
@@ -245,7 +246,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       retryAfterInSeconds: options.retryAfterInSeconds,
       strict: options.strict,
       jobs: {
-        environments: options.environments,
+        environments: options.environments ?? createEnvironmentBuilder(),
         tracking,
         // The runner talks to Azurite directly, as Azure ML's services reach storage directly.
         blobEndpoint: `${azurite.url}/${azurite.accountName}`,
