@@ -11,3 +11,10 @@ export type { CodeVersionArgs, CodeVersionOutputs } from "./resources/codeVersio
 export { ModelVersion } from "./resources/modelVersion";
 export type { ModelVersionArgs, ModelVersionOutputs } from "./resources/modelVersion";
 export type { WorkspaceArgs, AssetVersionArgs } from "./resources/workspaceArgs";
+export { CommandJob } from "./resources/commandJob";
+export type {
+  CommandJobArgs,
+  CommandJobInputArgs,
+  CommandJobOutputArgs,
+  CommandJobOutputs,
+} from "./resources/commandJob";

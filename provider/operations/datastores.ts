@@ -30,7 +30,12 @@ export interface DatastoreResource {
 export interface WorkspaceResource {
   id: string;
   location?: string;
-  properties: { storageAccount?: string; workspaceId?: string };
+  properties: {
+    storageAccount?: string;
+    workspaceId?: string;
+    /** `azureml://<host>/mlflow/v1.0/subscriptions/...`: where the workspace's MLflow runs live. */
+    mlflowTrackingUri?: string | null;
+  };
 }
 
 export interface StorageAccountResource {

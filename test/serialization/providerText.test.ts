@@ -8,7 +8,13 @@ import { writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { CodeVersion, DataVersion, EnvironmentVersion, ModelVersion } from "../../index";
+import {
+  CodeVersion,
+  CommandJob,
+  DataVersion,
+  EnvironmentVersion,
+  ModelVersion,
+} from "../../index";
 import { captureProviderText } from "../support/loadLikeHost";
 import { createUserProject, findRepoRoot, type UserProject } from "../support/userProject";
 
@@ -26,6 +32,8 @@ const RESOURCES: Record<string, () => any> = {
   CodeVersion: () => new CodeVersion("r", { ...WORKSPACE, path: "src" }),
   ModelVersion: () =>
     new ModelVersion("r", { ...WORKSPACE, path: "azureml://jobs/j/outputs/model" }),
+  CommandJob: () =>
+    new CommandJob("r", { ...WORKSPACE, command: "python train.py", environment: "azureml:e:1" }),
 };
 
 /** A program a user would run, printing every resource's `__provider` as one JSON line. */
@@ -38,6 +46,7 @@ const make = {
   DataVersion: () => new azureml.DataVersion("r", { ...W, dataType: "uri_file", path: "https://x/y.csv" }),
   CodeVersion: () => new azureml.CodeVersion("r", { ...W, path: "src" }),
   ModelVersion: () => new azureml.ModelVersion("r", { ...W, path: "azureml://jobs/j/outputs/model" }),
+  CommandJob: () => new azureml.CommandJob("r", { ...W, command: "python train.py", environment: "azureml:e:1" }),
 };
 (async () => {
   const texts = {};
