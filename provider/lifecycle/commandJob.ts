@@ -945,7 +945,9 @@ async function readRun(session: Session, name: string): Promise<RunRecord | unde
     session.workspace,
     "Workspaces_Get",
   );
-  const base = mlflowBaseUrl(workspace.properties?.mlflowTrackingUri);
+  const base = mlflowBaseUrl(
+    workspace.properties?.mlFlowTrackingUri ?? workspace.properties?.mlflowTrackingUri,
+  );
   if (base === undefined) {
     await reportProgress(
       `CommandJob ${name}: the workspace has no MLflow tracking URI; no metrics to read.`,

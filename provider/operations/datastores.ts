@@ -33,7 +33,11 @@ export interface WorkspaceResource {
   properties: {
     storageAccount?: string;
     workspaceId?: string;
-    /** `azureml://<host>/mlflow/v1.0/subscriptions/...`: where the workspace's MLflow runs live. */
+    /**
+     * `azureml://<host>/mlflow/v1.0/subscriptions/...`: where the workspace's MLflow runs live.
+     * ARM spells it `mlFlowTrackingUri`; SDKs `mlflowTrackingUri`.
+     */
+    mlFlowTrackingUri?: string | null;
     mlflowTrackingUri?: string | null;
   };
 }
