@@ -8,7 +8,8 @@
 import { stat } from "node:fs/promises";
 import type * as pulumi from "@pulumi/pulumi";
 import { computeId as computeArmId, parseArmId, workspaceId } from "../core/ids";
-import { isPollTimeoutError } from "../core/errors";
+import { sleep } from "../core/abort";
+import { isAzureMlRestError, isPollTimeoutError } from "../core/errors";
 import { pollUntil } from "../core/lro";
 import { resolveSettings, type AzureMlSettings } from "../core/settings";
 import { parseRetryAfter } from "../core/throttling";
@@ -892,8 +893,18 @@ async function waitForJob(
   const timeoutInMs = (inputs.waitTimeoutInSeconds ?? WAIT_DEFAULTS.waitTimeoutInSeconds) * 1000;
   const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
   try {
+    let first = true;
     return await pollUntil<JobResource>(
       async ({ abortSignal }) => {
+        if (first) {
+          // The submission (or the GET that found the job) just told us the status.
+          first = false;
+          await sleep(
+            pollDelayInMs(0, bounds),
+            abortSignal,
+            `Waiting for job ${name} was aborted.`,
+          );
+        }
         lastResponse = await session.client.request<JobResource>({
           method: "GET",
           path: jobPath(session.scope, name),
@@ -1296,13 +1307,21 @@ async function remove(_id: string, props: CommandJobOutputs, config?: Config): P
   }
   if (!isTerminalJobStatus(job.properties.status)) {
     await reportProgress(`CommandJob ${current.name}: ${job.properties.status}; canceling it.`);
-    const cancel = await session.client.beginPost(
-      jobCancelPath(session.scope, current.name),
-      undefined,
-      "Jobs_Cancel",
-      { retryNonIdempotent: true },
-    );
-    await cancel.pollUntilDone();
+    try {
+      const cancel = await session.client.beginPost(
+        jobCancelPath(session.scope, current.name),
+        undefined,
+        "Jobs_Cancel",
+        { retryNonIdempotent: true },
+      );
+      await cancel.pollUntilDone();
+    } catch (error) {
+      // A job that ended (or vanished) between the GET and the cancel needs no canceling.
+      const now = await session.client.getOrUndefined<JobResource>(path, "Jobs_Get");
+      if (!isAzureMlRestError(error) || (now && !isTerminalJobStatus(now.properties.status))) {
+        throw error;
+      }
+    }
     job = await session.client.getOrUndefined<JobResource>(path, "Jobs_Get");
     if (job === undefined) {
       return;
