@@ -5,7 +5,9 @@ import * as path from "node:path";
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from "./app";
 import { startAzurite } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
+import type { EnvironmentBuilder } from "./envs/types";
 import type { FaultController, FaultRule } from "./faults";
+import type { TrackingService } from "./mlflow/types";
 import { startIdentityEndpoint, TOKEN_RESOURCES } from "./identity";
 import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./net";
 import type { RequestLog } from "./requestLog";
@@ -13,6 +15,8 @@ import { prepareTls, type TlsMaterial } from "./tls";
 import { mintEmulatorTokens, mintToken } from "./tokens";
 
 export type { FaultController, FaultKind, FaultPlane, FaultRule } from "./faults";
+export type { EnvironmentBuilder, EnvironmentRequest, PreparedEnvironment } from "./envs/types";
+export type { TrackingService } from "./mlflow/types";
 export type { RequestLog, RequestPlane, RequestRecord } from "./requestLog";
 export type { PreparedTls, TlsMaterial, TlsOptions } from "./tls";
 // prepareTls lets a test runner create the CA before Node starts (NODE_EXTRA_CA_CERTS), then pass certDir.
@@ -55,6 +59,13 @@ export interface EmulatorOptions {
    * they are answered, ignored and dropped respectively.
    */
   readonly strict?: boolean;
+  /**
+   * Prepares jobs' Python environments. Without one, jobs fail while Preparing with a message
+   * saying so.
+   */
+  readonly environments?: EnvironmentBuilder;
+  /** The workspace's MLflow tracking service; jobs get no MLflow run or variables without it. */
+  readonly tracking?: TrackingService;
 }
 
 /** Everything a client needs to talk to a running emulator (the CLI prints exactly this as JSON). */
@@ -193,6 +204,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       progression: options.progression,
       retryAfterInSeconds: options.retryAfterInSeconds,
       strict: options.strict,
+      jobs: {
+        environments: options.environments,
+        tracking: options.tracking,
+        // The runner talks to Azurite directly, as Azure ML's services reach storage directly.
+        blobEndpoint: `${azurite.url}/${azurite.accountName}`,
+        caCertPath: tls.caCertPath,
+      },
     });
     mounted.plane = plane;
     // Placed before the ARM listener's stop (stops run in reverse), so no request meets a closed plane.

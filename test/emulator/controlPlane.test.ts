@@ -302,7 +302,7 @@ describe("control plane: protocol @emulator", () => {
   });
 
   it("answers 501 for a spec operation the emulator does not implement yet @emulator", async () => {
-    const r = await h.call("GET", q(`${WS}/jobs/${uniqueName("job")}`));
+    const r = await h.call("GET", q(`${WS}/batchEndpoints/${uniqueName("ep")}`));
     expect(r.status).to.equal(501);
     expect(r.body.error.code).to.equal("NotImplemented");
   });
