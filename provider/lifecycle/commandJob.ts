@@ -42,6 +42,7 @@ import {
   OUTPUT_MODES,
   parseBindings,
   pollDelayInMs,
+  runHistoryPath,
   runRecordOf,
   SPEC_HASH_PROPERTY,
   studioUrlOf,
@@ -49,6 +50,7 @@ import {
   type JobAssetInput,
   type JobResource,
   type MlflowRunResponse,
+  type RunHistoryResponse,
   type RunRecord,
 } from "../operations/jobs";
 import { computeContentHash } from "../upload/contentHash";
@@ -997,6 +999,49 @@ export function jobErrorOf(job: JobResource): string | undefined {
   return undefined;
 }
 
+/**
+ * The service's error for a failed job, from Run History (where azure-ai-ml reads it). Azure
+ * serves Run History on the region's host, the host of the workspace's tracking URI; the emulator
+ * serves it on the ARM endpoint. Both are asked, the ARM endpoint first (a 404 on Azure).
+ */
+async function readRunHistoryError(session: Session, name: string): Promise<string | undefined> {
+  const hosts = [session.settings.armEndpoint];
+  try {
+    const workspace = await session.client.get<WorkspaceResource>(
+      session.workspace,
+      "Workspaces_Get",
+    );
+    const tracking = mlflowBaseUrl(
+      workspace.properties?.mlFlowTrackingUri ?? workspace.properties?.mlflowTrackingUri,
+    );
+    if (tracking !== undefined) {
+      hosts.push(new URL(tracking).origin);
+    }
+  } catch {
+    // the ARM endpoint alone
+  }
+  for (const host of [...new Set(hosts)]) {
+    try {
+      const response = await session.client.request<RunHistoryResponse>({
+        method: "GET",
+        url: `${host}${runHistoryPath(session.scope, name)}`,
+        operation: "RunHistory_Get",
+        allowNotFound: true,
+      });
+      const error = response.body?.error?.error;
+      if (error?.message || error?.code) {
+        return [error.code, error.message].filter(Boolean).join(": ");
+      }
+      if (response.statusCode !== 404) {
+        return undefined;
+      }
+    } catch {
+      // try the next host
+    }
+  }
+  return undefined;
+}
+
 /** The last lines of the job's log, from the artifact store where Azure ML writes it. */
 async function readLogTail(session: Session, name: string): Promise<string[] | string> {
   try {
@@ -1050,6 +1095,7 @@ function outputsOf(
   name: string,
   job: JobResource,
   run: RunRecord | undefined,
+  serviceError?: string,
 ): CommandJobOutputs {
   const status = job.properties.status ?? "Unknown";
   const outputUris = Object.fromEntries(
@@ -1072,7 +1118,9 @@ function outputsOf(
     environmentId: resolved.environmentId,
     codeId: resolved.codeId,
     computeId: resolved.computeId,
-    error: isUnsuccessfulJobStatus(status) ? (jobErrorOf(job) ?? status) : undefined,
+    error: isUnsuccessfulJobStatus(status)
+      ? (serviceError ?? jobErrorOf(job) ?? status)
+      : undefined,
   });
 }
 
@@ -1150,6 +1198,9 @@ export async function create(
     job = await waitForJob(session, name, inputs, job);
   }
   const status = job.properties.status;
+  const serviceError = isUnsuccessfulJobStatus(status)
+    ? (jobErrorOf(job) ?? (await readRunHistoryError(session, name)))
+    : undefined;
   if (
     isUnsuccessfulJobStatus(status) &&
     (inputs.failOnJobFailure ?? WAIT_DEFAULTS.failOnJobFailure)
@@ -1159,7 +1210,7 @@ export async function create(
       jobFailureMessage(
         name,
         status as string,
-        jobErrorOf(job),
+        serviceError,
         studioUrlOf(job, session.scope, name),
         log,
       ),
@@ -1172,7 +1223,7 @@ export async function create(
       `CommandJob ${name}: Completed; ${count} metric${count === 1 ? "" : "s"} read from MLflow.`,
     );
   }
-  const outs = outputsOf(session, inputs, resolved, name, job, run);
+  const outs = outputsOf(session, inputs, resolved, name, job, run, serviceError);
   return { id: outs.jobId, outs };
 }
 
@@ -1210,6 +1261,9 @@ export async function read(
   }
   const status = job.properties.status;
   const run = isTerminalJobStatus(status) ? await readRunOrWarn(session, current.name) : undefined;
+  const serviceError = isUnsuccessfulJobStatus(status)
+    ? (jobErrorOf(job) ?? (await readRunHistoryError(session, current.name)))
+    : undefined;
   const refreshed = outputsOf(
     session,
     current,
@@ -1218,8 +1272,14 @@ export async function read(
     job,
     run ??
       (isTerminalJobStatus(status)
-        ? { metrics: current.metrics ?? {}, parameters: current.parameters ?? {} }
+        ? {
+            metrics: current.metrics ?? {},
+            parameters: current.parameters ?? {},
+            startTime: current.startTime,
+            endTime: current.endTime,
+          }
         : undefined),
+    serviceError,
   );
   const live = job.properties;
   for (const [key, value] of [

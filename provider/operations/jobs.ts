@@ -335,12 +335,27 @@ export interface JobResource {
 /** Read-only fields a job body carries that a PUT must not send back. */
 const READ_ONLY_JOB_FIELDS = new Set(["status", "parameters", "services", "provisioningState"]);
 
+/** A value with null members dropped at every depth (null means absent to ARM). */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map(withoutNulls);
+  }
+  if (typeof value !== "object" || value === null) {
+    return value;
+  }
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
+}
+
 /** The body that re-PUTs an existing job with some of its updatable fields changed. */
 export function jobUpdateBody(existing: JobResource, changes: CommandJobMutableFields) {
   const properties: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(existing.properties)) {
     if (!READ_ONLY_JOB_FIELDS.has(key) && value !== null && value !== undefined) {
-      properties[key] = value;
+      properties[key] = withoutNulls(value);
     }
   }
   for (const [key, value] of Object.entries(changes)) {
@@ -477,6 +492,19 @@ export function runRecordOf(response: MlflowRunResponse): RunRecord {
     startTime: isoFromEpochMs(response.run?.info?.start_time),
     endTime: isoFromEpochMs(response.run?.info?.end_time),
   };
+}
+
+/** `/history/v1.0{workspace id}/runs/{run}`: Run History's view of a job (status, times, error). */
+export function runHistoryPath(scope: WorkspaceScope, runId: string): string {
+  return `/history/v1.0${workspaceId(scope)}/runs/${encodeURIComponent(runId)}`;
+}
+
+/** Run History's answer (the fields this package reads). */
+export interface RunHistoryResponse {
+  status?: string;
+  startTimeUtc?: string | null;
+  endTimeUtc?: string | null;
+  error?: { error?: { code?: string; message?: string } | null } | null;
 }
 
 /** The datastore Azure ML keeps run artifacts and logs in. */
