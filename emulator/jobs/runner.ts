@@ -547,9 +547,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         MLFLOW_EXPERIMENT_NAME: experiment,
         MLFLOW_TRACKING_TOKEN: mintToken({ audience: ARM_AUDIENCE }),
       });
+      // The CA goes to MLflow only: REQUESTS_CA_BUNDLE would make every other HTTPS host untrusted.
       if (jobsOptions.caCertPath !== undefined) {
         variables.MLFLOW_TRACKING_SERVER_CERT_PATH = jobsOptions.caCertPath;
-        variables.REQUESTS_CA_BUNDLE = jobsOptions.caCertPath;
       }
     }
     return variables;
