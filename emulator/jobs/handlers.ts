@@ -177,7 +177,7 @@ function createOrUpdate(hc: HandlerContext, runner: JobRunner) {
       properties: {
         ...properties,
         status: "NotStarted",
-        services: jobServices(hc, name),
+        services: { ...asObject(properties.services), ...jobServices(hc, name) },
       },
     },
     run: { pool: pool.pool, nodes: pool.nodes },
