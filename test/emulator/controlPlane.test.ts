@@ -352,7 +352,7 @@ describe("control plane: seeded workspace @emulator", () => {
     expect(p.storageAccount).to.equal(
       `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/devstoreaccount1`,
     );
-    expect(p.mlFlowTrackingUri).to.equal(`azureml://eastus.api.azureml.ms/mlflow/v1.0${WS}`);
+    expect(p.mlFlowTrackingUri).to.equal(`azureml://${new URL(h.url).host}/mlflow/v1.0${WS}`);
     expect(p.workspaceId).to.match(GUID);
     expect(p.provisioningState).to.equal("Succeeded");
     expect(p.discoveryUrl).to.be.a("string");
