@@ -12,7 +12,14 @@ const { Config } = require("@pulumi/pulumi/cmd/dynamic-provider/config") as {
 };
 
 export type ResourceKind =
-  "environmentVersion" | "dataVersion" | "codeVersion" | "modelVersion" | "commandJob";
+  | "environmentVersion"
+  | "dataVersion"
+  | "codeVersion"
+  | "modelVersion"
+  | "batchEndpoint"
+  | "batchDeployment"
+  | "batchEndpointDefaultDeployment"
+  | "commandJob";
 
 export async function configuredProvider<I = any, O = any>(
   kind: ResourceKind,

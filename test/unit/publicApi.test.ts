@@ -10,6 +10,9 @@ describe("public API", function () {
   it("the package root exports the resources (CommandJob included), the component and the error guards @unit", () => {
     expect(Object.keys(root).sort()).to.deep.equal([
       "AzureMlRestError",
+      "BatchDeployment",
+      "BatchEndpoint",
+      "BatchEndpointDefaultDeployment",
       "CodeVersion",
       "CommandJob",
       "DataVersion",
