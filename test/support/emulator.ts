@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EmulatorOptions, RunningEmulator } from "../../emulator/index";
-import { machinePythonBuilder } from "./machinePython";
 
 /** Set by runMocha.ts: the folder holding the CA that NODE_EXTRA_CA_CERTS points at. */
 export const TEST_CERT_DIR_ENV = "AZUREML_TEST_CERT_DIR";
@@ -24,8 +23,6 @@ export function testEmulatorOptions(): EmulatorOptions {
     certDir: testCertDir(),
     progression: { mode: "polls", polls: 1 },
     retryAfterInSeconds: 0,
-    // Jobs run on the machine's python3 until the uv environment builder is merged.
-    environments: machinePythonBuilder(),
     // The MLflow server takes tens of seconds to start: tests that need it start their own emulator.
     mlflow: false,
   };
