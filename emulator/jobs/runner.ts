@@ -350,7 +350,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       const tracking = jobsOptions.tracking;
       if (tracking !== undefined) {
         try {
-          await tracking.ready();
+          // The server may take tens of seconds to start: a cancel or close must not wait for it.
+          await untilAborted(tracking.ready(), abort.signal);
           await tracking.createRun({
             runId: name,
             experimentName: String(props.experimentName ?? "Default"),
@@ -707,6 +708,27 @@ const INHERITED_VARIABLES = [
   "https_proxy",
   "no_proxy",
 ] as const;
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise itself keeps going). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
 
 function abortReason(signal: AbortSignal): JobEnded {
   const reason: unknown = signal.reason;
