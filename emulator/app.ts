@@ -7,6 +7,7 @@
  * serializer wrapped around all of them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { registerBatchHandlers } from "./batch/controlPlane";
 import { ErrorFactory } from "./errors";
 import { createFaultController, type FaultController } from "./faults";
 import { registerAdminHandlers } from "./handlers/admin";
@@ -195,6 +196,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   registerAssetHandlers(router);
   registerJobHandlers(router, runner);
   registerUploadHandlers(router);
+  registerBatchHandlers(router);
   registerOperationHandlers(router);
   registerScenarioHandlers(router);
   registerAdminHandlers(router);

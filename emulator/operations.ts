@@ -32,8 +32,16 @@ export type OperationEffect =
   | { type: "none" }
   /** Sets `resource.properties.provisioningState` on the stored record to the final status. */
   | { type: "provisioningState"; collection: string; key: string }
-  /** Removes the stored record on success; marks it Failed otherwise. */
-  | { type: "delete"; collection: string; key: string };
+  /**
+   * Removes the stored record on success (and every record of `cascade`, e.g. an endpoint's
+   * deployments); marks it Failed otherwise.
+   */
+  | {
+      type: "delete";
+      collection: string;
+      key: string;
+      cascade?: { collection: string; keyPrefix: string }[];
+    };
 
 /** What the `Location` URL answers once the operation succeeded. */
 export type OperationResult =
@@ -153,6 +161,11 @@ export function createOperationManager(options: OperationsOptions): OperationMan
     }
     if (effect.type === "delete" && op.status === "Succeeded") {
       store.delete(effect.collection, effect.key);
+      for (const { collection, keyPrefix } of effect.cascade ?? []) {
+        for (const { key } of store.list(collection, keyPrefix)) {
+          store.delete(collection, key);
+        }
+      }
       return;
     }
     record.resource.properties = {

@@ -33,3 +33,41 @@ export async function armGet(path: string): Promise<any> {
 export async function getAsset(id: string): Promise<any> {
   return armGet(id);
 }
+
+/** The answer to {@link armCall}: status, lower-cased headers and the parsed body. */
+export interface ArmReply {
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+}
+
+/**
+ * Any ARM call (api-version 2024-04-01 unless the path or URL has one) with the emulator's token.
+ * `pathOrUrl` is an ARM path or an absolute URL (an operation URL the emulator handed out).
+ */
+export async function armCall(
+  method: string,
+  pathOrUrl: string,
+  body?: unknown,
+): Promise<ArmReply> {
+  const { info } = getEmulator();
+  const absolute = pathOrUrl.startsWith("https://") ? pathOrUrl : `${info.armEndpoint}${pathOrUrl}`;
+  const url = /[?&]api-version=/.test(absolute)
+    ? absolute
+    : `${absolute}${absolute.includes("?") ? "&" : "?"}api-version=2024-04-01`;
+  const response = await request(url, {
+    method: method as "GET",
+    headers: {
+      authorization: `Bearer ${info.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    dispatcher: dispatcher(),
+  });
+  const text = await response.body.text();
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(response.headers)) {
+    headers[k] = Array.isArray(v) ? v.join(", ") : String(v);
+  }
+  return { status: response.statusCode, headers, body: text === "" ? undefined : JSON.parse(text) };
+}
