@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { EnvironmentBuilder, PreparedEnvironment } from "../envs/types";
 import { asObject, type Json } from "../handlers/common";
+import { trackingEnvironment } from "../mlflow/environment";
 import type { OperationManager } from "../operations";
 import type { ControlPlaneSettings } from "../router";
 import { childId, storeKey } from "../state/ids";
@@ -550,16 +551,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     }
     const tracking = jobsOptions.tracking;
     if (tracking !== undefined) {
-      Object.assign(variables, {
-        MLFLOW_TRACKING_URI: `${settings.publicUrl}${tracking.trackingPath}`,
-        MLFLOW_RUN_ID: name,
-        MLFLOW_EXPERIMENT_NAME: experiment,
-        MLFLOW_TRACKING_TOKEN: mintToken({ audience: ARM_AUDIENCE }),
-      });
-      // The CA goes to MLflow only: REQUESTS_CA_BUNDLE would make every other HTTPS host untrusted.
-      if (jobsOptions.caCertPath !== undefined) {
-        variables.MLFLOW_TRACKING_SERVER_CERT_PATH = jobsOptions.caCertPath;
-      }
+      Object.assign(
+        variables,
+        trackingEnvironment({
+          armEndpoint: settings.publicUrl,
+          trackingPath: tracking.trackingPath,
+          token: mintToken({ audience: ARM_AUDIENCE }),
+          caCertPath: jobsOptions.caCertPath,
+          experimentName: experiment,
+          runId: name,
+        }),
+      );
     }
     return variables;
   };
