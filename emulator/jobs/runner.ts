@@ -349,13 +349,21 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       // MLflow run, made before the command so the job logs into it.
       const tracking = jobsOptions.tracking;
       if (tracking !== undefined) {
-        await tracking.ready();
-        await tracking.createRun({
-          runId: name,
-          experimentName: String(props.experimentName ?? "Default"),
-          runName: typeof props.displayName === "string" ? props.displayName : undefined,
-          tags: stringMap(props.tags),
-        });
+        try {
+          await tracking.ready();
+          await tracking.createRun({
+            runId: name,
+            experimentName: String(props.experimentName ?? "Default"),
+            runName: typeof props.displayName === "string" ? props.displayName : undefined,
+            tags: stringMap(props.tags),
+          });
+        } catch (error) {
+          checkCanceled();
+          throw new JobEnded("Failed", {
+            code: "SystemError",
+            message: `The workspace's MLflow tracking could not create the job's run: ${(error as Error)?.message ?? String(error)}`,
+          });
+        }
         trackingRun = true;
       }
       checkCanceled();
@@ -547,9 +555,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         MLFLOW_EXPERIMENT_NAME: experiment,
         MLFLOW_TRACKING_TOKEN: mintToken({ audience: ARM_AUDIENCE }),
       });
+      // The CA goes to MLflow only: REQUESTS_CA_BUNDLE would make every other HTTPS host untrusted.
       if (jobsOptions.caCertPath !== undefined) {
         variables.MLFLOW_TRACKING_SERVER_CERT_PATH = jobsOptions.caCertPath;
-        variables.REQUESTS_CA_BUNDLE = jobsOptions.caCertPath;
       }
     }
     return variables;

@@ -216,6 +216,11 @@ describe("command jobs: running @emulator", function () {
     expect(put.body.properties.outputs.model.uri).to.equal(
       `azureml://datastores/workspaceblobstore/paths/azureml/${name}/model/`,
     );
+    const workspace = (await arm("GET", ws())).body;
+    expect(put.body.properties.services.Tracking.endpoint).to.equal(
+      `${workspace.properties.mlFlowTrackingUri}?`,
+    );
+    expect(put.body.properties.services.Studio.endpoint).to.contain(`/runs/${name}?wsid=`);
 
     const job = await ended(name);
     expect(job.properties.status, await stdLog(name)).to.equal("Completed");

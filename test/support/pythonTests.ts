@@ -6,12 +6,16 @@ import * as path from "node:path";
 import { packageFile } from "../../emulator/envs/python";
 import { ensureToolEnvironment } from "../../emulator/envs/toolEnvironment";
 
-const PROJECT = packageFile("emulator", "mlflow", "python");
+/** The emulator's Python projects: the MLflow tracking store and the batch scoring driver. */
+const PROJECTS = [
+  packageFile("emulator", "mlflow", "python"),
+  packageFile("emulator", "batch", "python"),
+];
 
-function run(command: string, args: string[]): Promise<number> {
+function run(command: string, args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      cwd: PROJECT,
+      cwd,
       stdio: "inherit",
       env: {
         ...process.env,
@@ -31,13 +35,17 @@ async function main(): Promise<void> {
     {
       name: "python-dev",
       requirementFiles: [packageFile("emulator", "mlflow", "requirements-dev.txt")],
-      localPackages: [PROJECT],
+      localPackages: PROJECTS,
     },
     { log: (line) => process.stderr.write(`${line}\n`) },
   );
-  const mypy = await run(env.pythonPath, ["-m", "mypy"]);
-  const pytest = await run(env.pythonPath, ["-m", "pytest", "-p", "no:cacheprovider"]);
-  process.exit(mypy !== 0 ? mypy : pytest);
+  let status = 0;
+  for (const project of PROJECTS) {
+    const mypy = await run(env.pythonPath, ["-m", "mypy"], project);
+    const pytest = await run(env.pythonPath, ["-m", "pytest", "-p", "no:cacheprovider"], project);
+    status ||= mypy || pytest;
+  }
+  process.exit(status);
 }
 
 main().catch((error: unknown) => {
