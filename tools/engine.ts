@@ -147,13 +147,40 @@ async function placeShim(bin: string): Promise<void> {
   }
 }
 
-/** The engine built from engine/go.mod earlier, when its `pulumi` runs and reports that version. */
+/** Written beside a verified build: the binary it describes runs and reports `version`. */
+interface BuildStamp {
+  readonly version: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+async function stampOf(pulumi: string, version: string): Promise<BuildStamp | undefined> {
+  const stat = await fs.stat(pulumi).catch(() => undefined);
+  return stat && { version, size: stat.size, mtimeMs: stat.mtimeMs };
+}
+
+/**
+ * The engine built from engine/go.mod earlier. Its stamp saves running the 120 MB binary on every
+ * call; without a matching stamp the binary must run and report the pinned version.
+ */
 async function cachedEngine(version: string): Promise<Engine | undefined> {
   const root = path.join(engineCacheDir(), `v${version}`);
   const bin = path.join(root, "bin");
   const pulumi = path.join(bin, "pulumi");
-  if (!existsSync(pulumi) || (await versionOf(pulumi)) !== version) {
+  const stampFile = path.join(root, "stamp.json");
+  const current = await stampOf(pulumi, version);
+  if (current === undefined) {
     return undefined;
+  }
+  const stamp = await fs
+    .readFile(stampFile, "utf8")
+    .then((text) => JSON.parse(text) as BuildStamp)
+    .catch(() => undefined);
+  if (JSON.stringify(stamp) !== JSON.stringify(current)) {
+    if ((await versionOf(pulumi)) !== version) {
+      return undefined;
+    }
+    await fs.writeFile(stampFile, `${JSON.stringify(current)}\n`);
   }
   await placeShim(bin);
   return { root, bin, version, source: "cache" };
@@ -328,6 +355,8 @@ async function buildEngine(version: string, log: (line: string) => void): Promis
       throw new Error(`the built pulumi reports version ${built ?? "nothing"}, not ${version}`);
     }
     await fs.rename(output, path.join(bin, "pulumi"));
+    const stamp = await stampOf(path.join(bin, "pulumi"), version);
+    await fs.writeFile(path.join(root, "stamp.json"), `${JSON.stringify(stamp)}\n`);
     await placeShim(bin);
     const { size } = await fs.stat(path.join(bin, "pulumi"));
     log(

@@ -33,3 +33,28 @@ export async function armGet(path: string): Promise<any> {
 export async function getAsset(id: string): Promise<any> {
   return armGet(id);
 }
+
+async function send(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<void> {
+  const { info } = getEmulator();
+  const separator = path.includes("?") ? "&" : "?";
+  const response = await request(`${info.armEndpoint}${path}${separator}api-version=2024-04-01`, {
+    method,
+    headers: { authorization: `Bearer ${info.token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    dispatcher: dispatcher(),
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 300) {
+    throw new Error(`${method} ${path}: ${response.statusCode} ${text}`);
+  }
+}
+
+/** PUT a resource body to an ARM path, as a change made behind the code under test's back. */
+export function armPut(path: string, body: unknown): Promise<void> {
+  return send("PUT", path, body);
+}
+
+/** DELETE an ARM path, as a change made behind the code under test's back. */
+export function armDelete(path: string): Promise<void> {
+  return send("DELETE", path);
+}
