@@ -7,6 +7,7 @@
  * serializer wrapped around all of them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { registerBatchHandlers } from "./batch/controlPlane";
 import { ErrorFactory } from "./errors";
 import { createFaultController, type FaultController } from "./faults";
 import { registerAdminHandlers } from "./handlers/admin";
@@ -17,6 +18,9 @@ import { registerOperationHandlers } from "./handlers/operations";
 import { registerStorageAccountHandlers } from "./handlers/storageAccounts";
 import { registerUploadHandlers } from "./handlers/uploads";
 import { registerWorkspaceHandlers } from "./handlers/workspace";
+import { registerJobHandlers } from "./jobs/handlers";
+import { createJobRunner } from "./jobs/runner";
+import type { JobsOptions } from "./jobs/types";
 import { registerScenarioHandlers } from "./lroScenarios";
 import { createApiVersionMiddleware } from "./middleware/apiVersion";
 import { createAuthMiddleware } from "./middleware/auth";
@@ -53,6 +57,7 @@ export type { Progression } from "./state/transitions";
 export type { Store, StoreSnapshot } from "./state/store";
 export type { FaultController, FaultRule, FaultKind } from "./faults";
 export type { RequestLog, RequestRecord } from "./requestLog";
+export type { JobsOptions } from "./jobs/types";
 
 export interface ControlPlaneOptions {
   /** Base for absolute Azure-AsyncOperation / Location / nextLink URLs, e.g. "https://127.0.0.1:43123". */
@@ -87,6 +92,8 @@ export interface ControlPlaneOptions {
    * are dropped. @default true
    */
   strict?: boolean;
+  /** How jobs run: the environment builder, MLflow tracking, where job folders live. */
+  jobs?: JobsOptions;
 }
 
 export interface ControlPlane {
@@ -121,6 +128,15 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     location: settings.location,
     progression: () => settings.progression,
     retryAfterInSeconds: settings.retryAfterInSeconds,
+    now,
+  });
+
+  const runner = createJobRunner({
+    store,
+    settings,
+    operations,
+    jobs: options.jobs,
+    dataDir: options.dataDir,
     now,
   });
 
@@ -160,6 +176,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       return next;
     },
     reset() {
+      // Running jobs are killed; their records go with everything else.
+      runner.reset().catch(() => undefined);
       store.clear();
       seed();
       faults.clear();
@@ -176,7 +194,9 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   registerDatastoreHandlers(router);
   registerComputeHandlers(router);
   registerAssetHandlers(router);
+  registerJobHandlers(router, runner);
   registerUploadHandlers(router);
+  registerBatchHandlers(router);
   registerOperationHandlers(router);
   registerScenarioHandlers(router);
   registerAdminHandlers(router);
@@ -241,6 +261,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     async close() {
       // Pending latency faults would otherwise keep the process alive and then run handlers.
       faults.close();
+      // Jobs end (Failed, "stopped") before the last state write.
+      await runner.close();
       await persistence?.close();
     },
     ready,

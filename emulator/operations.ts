@@ -32,8 +32,16 @@ export type OperationEffect =
   | { type: "none" }
   /** Sets `resource.properties.provisioningState` on the stored record to the final status. */
   | { type: "provisioningState"; collection: string; key: string }
-  /** Removes the stored record on success; marks it Failed otherwise. */
-  | { type: "delete"; collection: string; key: string };
+  /**
+   * Removes the stored record on success (and every record of `cascade`, e.g. an endpoint's
+   * deployments); marks it Failed otherwise.
+   */
+  | {
+      type: "delete";
+      collection: string;
+      key: string;
+      cascade?: { collection: string; keyPrefix: string }[];
+    };
 
 /** What the `Location` URL answers once the operation succeeded. */
 export type OperationResult =
@@ -61,6 +69,8 @@ export interface OperationRecord {
   endTime?: string;
   /** Scenario "nostatus": the status body carries no `status` field. */
   omitStatus?: boolean;
+  /** Ended by `complete()` when the real work ends (a job cancel), not by observations. */
+  external?: boolean;
   /** Emulator sequence, for ordering. */
   createdAtMs: number;
 }
@@ -78,6 +88,8 @@ export interface StartOperationOptions {
   failureStatusCode?: number;
   progression?: Progression;
   omitStatus?: boolean;
+  /** Observations do not advance it; `complete()` ends it (work that really runs, e.g. a job cancel). */
+  external?: boolean;
 }
 
 export interface OperationsOptions {
@@ -100,6 +112,12 @@ export interface OperationManager {
   observe(id: string): OperationRecord | undefined;
   /** Records one observation of every in-progress operation bound to this resource (a GET of it). */
   observeResource(collection: string, key: string): void;
+  /** Ends an `external` operation (no-op when it already ended or does not exist). */
+  complete(
+    id: string,
+    status: Exclude<OperationStatus, "InProgress">,
+    error?: OperationError,
+  ): void;
   /** The in-progress operation bound to the resource, if any. */
   pendingFor(collection: string, key: string): OperationRecord | undefined;
   /** Absolute `Azure-AsyncOperation` URL. */
@@ -143,6 +161,11 @@ export function createOperationManager(options: OperationsOptions): OperationMan
     }
     if (effect.type === "delete" && op.status === "Succeeded") {
       store.delete(effect.collection, effect.key);
+      for (const { collection, keyPrefix } of effect.cascade ?? []) {
+        for (const { key } of store.list(collection, keyPrefix)) {
+          store.delete(collection, key);
+        }
+      }
       return;
     }
     record.resource.properties = {
@@ -153,7 +176,7 @@ export function createOperationManager(options: OperationsOptions): OperationMan
   };
 
   const step = (op: OperationRecord): OperationRecord => {
-    if (op.status !== "InProgress") {
+    if (op.status !== "InProgress" || op.external === true) {
       return op;
     }
     const table = TRANSITIONS[op.table];
@@ -200,10 +223,32 @@ export function createOperationManager(options: OperationsOptions): OperationMan
         apiVersion: start.apiVersion,
         startTime: new Date(createdAtMs).toISOString(),
         omitStatus: start.omitStatus,
+        external: start.external,
         createdAtMs,
       };
       save(op);
       return op;
+    },
+    complete(id, status, error) {
+      const op = manager.get(id);
+      if (op === undefined || op.status !== "InProgress") {
+        return;
+      }
+      // An injected lroFail fault decided the outcome at start.
+      const final: OperationStatus =
+        status === "Succeeded" && op.table === "operationFailed" ? "Failed" : status;
+      const next: OperationRecord = {
+        ...op,
+        status: final,
+        managed: { state: final, observations: 0, enteredAtMs: now() },
+        endTime: new Date(now()).toISOString(),
+        error: final === "Succeeded" ? undefined : (error ?? op.error ?? DEFAULT_LRO_ERROR),
+      };
+      if (final !== "Succeeded") {
+        next.failureStatusCode = failureStatusFor(next.error);
+      }
+      save(next);
+      applyEffect(next);
     },
     get: (id) => store.get<OperationRecord>(OPERATIONS_COLLECTION, id),
     observe(id) {

@@ -10,4 +10,29 @@ export { CodeVersion } from "./resources/codeVersion";
 export type { CodeVersionArgs, CodeVersionOutputs } from "./resources/codeVersion";
 export { ModelVersion } from "./resources/modelVersion";
 export type { ModelVersionArgs, ModelVersionOutputs } from "./resources/modelVersion";
+export { BatchEndpoint } from "./resources/batchEndpoint";
+export type {
+  BatchEndpointArgs,
+  BatchEndpointIdentityArgs,
+  BatchEndpointOutputs,
+} from "./resources/batchEndpoint";
+export { BatchDeployment } from "./resources/batchDeployment";
+export type {
+  BatchCodeConfigurationArgs,
+  BatchDeploymentArgs,
+  BatchDeploymentOutputs,
+  BatchRetrySettingsArgs,
+} from "./resources/batchDeployment";
+export { BatchEndpointDefaultDeployment } from "./resources/batchEndpointDefaultDeployment";
+export type {
+  BatchEndpointDefaultDeploymentArgs,
+  BatchEndpointDefaultDeploymentOutputs,
+} from "./resources/batchEndpointDefaultDeployment";
 export type { WorkspaceArgs, AssetVersionArgs } from "./resources/workspaceArgs";
+export { CommandJob } from "./resources/commandJob";
+export type {
+  CommandJobArgs,
+  CommandJobInputArgs,
+  CommandJobOutputArgs,
+  CommandJobOutputs,
+} from "./resources/commandJob";

@@ -223,13 +223,12 @@ export function isValidResourceGroupName(name: string): boolean {
 }
 
 /**
- * Batch endpoint and deployment names: start with a letter, 3 to 32 letters, digits or dashes,
- * not ending with a dash (azure-ai-ml's client-side check and the quotas doc).
+ * Batch endpoint and deployment names: start with a letter, 3 to 32 letters, digits and single
+ * dashes, not ending with a dash (azure-ai-ml's client-side check and the quotas doc, which
+ * accepts "single dashes").
  */
 export function isValidEndpointName(name: string): boolean {
-  return (
-    name.length >= 3 && name.length <= 32 && /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(name)
-  );
+  return name.length >= 3 && name.length <= 32 && /^[a-zA-Z](?:-?[a-zA-Z0-9])*$/.test(name);
 }
 
 /**

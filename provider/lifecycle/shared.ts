@@ -294,7 +294,8 @@ export function checkAssetCommon(
   }
 }
 
-function checkStringMap(value: unknown, property: string, failures: Failures): void {
+/** A map of strings (tags, properties, environment variables); unknown values pass. */
+export function checkStringMap(value: unknown, property: string, failures: Failures): void {
   if (value === undefined || !isKnown(value)) {
     return;
   }

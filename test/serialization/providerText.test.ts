@@ -8,7 +8,16 @@ import { writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { CodeVersion, DataVersion, EnvironmentVersion, ModelVersion } from "../../index";
+import {
+  BatchDeployment,
+  BatchEndpoint,
+  BatchEndpointDefaultDeployment,
+  CodeVersion,
+  CommandJob,
+  DataVersion,
+  EnvironmentVersion,
+  ModelVersion,
+} from "../../index";
 import { captureProviderText } from "../support/loadLikeHost";
 import { createUserProject, findRepoRoot, type UserProject } from "../support/userProject";
 
@@ -17,6 +26,8 @@ const run = promisify(execFile);
 const CANARY_SECRET = "canary-client-secret-6f1d2a";
 
 const WORKSPACE = { resourceGroupName: "rg", workspaceName: "ws" };
+const ENDPOINT =
+  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/batchEndpoints/scorer";
 
 /** Each resource type with a constructor call; the same table runs in the user projects below. */
 const RESOURCES: Record<string, () => any> = {
@@ -26,6 +37,13 @@ const RESOURCES: Record<string, () => any> = {
   CodeVersion: () => new CodeVersion("r", { ...WORKSPACE, path: "src" }),
   ModelVersion: () =>
     new ModelVersion("r", { ...WORKSPACE, path: "azureml://jobs/j/outputs/model" }),
+  BatchEndpoint: () => new BatchEndpoint("r", { ...WORKSPACE, name: "scorer" }),
+  BatchDeployment: () =>
+    new BatchDeployment("r", { endpoint: ENDPOINT, model: "azureml:m:1", compute: "cpu-cluster" }),
+  BatchEndpointDefaultDeployment: () =>
+    new BatchEndpointDefaultDeployment("r", { endpoint: ENDPOINT, deployment: "blue" }),
+  CommandJob: () =>
+    new CommandJob("r", { ...WORKSPACE, command: "python train.py", environment: "azureml:e:1" }),
 };
 
 /** A program a user would run, printing every resource's `__provider` as one JSON line. */
@@ -33,11 +51,16 @@ const CAPTURE_SCRIPT = `
 const pulumi = require("@pulumi/pulumi");
 const azureml = require("pulumi-azureml");
 const W = ${JSON.stringify(WORKSPACE)};
+const E = ${JSON.stringify(ENDPOINT)};
 const make = {
   EnvironmentVersion: () => new azureml.EnvironmentVersion("r", { ...W, image: "python:3.11" }),
   DataVersion: () => new azureml.DataVersion("r", { ...W, dataType: "uri_file", path: "https://x/y.csv" }),
   CodeVersion: () => new azureml.CodeVersion("r", { ...W, path: "src" }),
   ModelVersion: () => new azureml.ModelVersion("r", { ...W, path: "azureml://jobs/j/outputs/model" }),
+  BatchEndpoint: () => new azureml.BatchEndpoint("r", { ...W, name: "scorer" }),
+  BatchDeployment: () => new azureml.BatchDeployment("r", { endpoint: E, model: "azureml:m:1", compute: "cpu-cluster" }),
+  BatchEndpointDefaultDeployment: () => new azureml.BatchEndpointDefaultDeployment("r", { endpoint: E, deployment: "blue" }),
+  CommandJob: () => new azureml.CommandJob("r", { ...W, command: "python train.py", environment: "azureml:e:1" }),
 };
 (async () => {
   const texts = {};

@@ -23,6 +23,8 @@ export function testEmulatorOptions(): EmulatorOptions {
     certDir: testCertDir(),
     progression: { mode: "polls", polls: 1 },
     retryAfterInSeconds: 0,
+    // The MLflow server takes tens of seconds to start: tests that need it start their own emulator.
+    mlflow: false,
   };
 }
 

@@ -11,7 +11,15 @@ const { Config } = require("@pulumi/pulumi/cmd/dynamic-provider/config") as {
   Config: new (raw: Record<string, string>, project: string) => pulumi.dynamic.Config;
 };
 
-export type ResourceKind = "environmentVersion" | "dataVersion" | "codeVersion" | "modelVersion";
+export type ResourceKind =
+  | "environmentVersion"
+  | "dataVersion"
+  | "codeVersion"
+  | "modelVersion"
+  | "batchEndpoint"
+  | "batchDeployment"
+  | "batchEndpointDefaultDeployment"
+  | "commandJob";
 
 export async function configuredProvider<I = any, O = any>(
   kind: ResourceKind,

@@ -144,11 +144,15 @@ describe("name rules", () => {
     );
   });
 
-  it("checks endpoint names: letter first, 3 to 32, no trailing dash @unit", () => {
-    expect(["ep1", "my-endpoint", "a".repeat(32)].every(isValidEndpointName)).to.equal(true);
-    expect(["ep", "1ep", "ep-", "my_endpoint", "a".repeat(33)].some(isValidEndpointName)).to.equal(
-      false,
+  it("checks endpoint names: letter first, 3 to 32, single dashes, no trailing dash @unit", () => {
+    expect(["ep1", "my-endpoint", "a-b-c", "a".repeat(32)].every(isValidEndpointName)).to.equal(
+      true,
     );
+    expect(
+      ["ep", "1ep", "ep-", "-ep", "my--endpoint", "my_endpoint", "a".repeat(33)].some(
+        isValidEndpointName,
+      ),
+    ).to.equal(false);
   });
 
   it("checks compute names: letter first, 3 to 24, not ending in -<digits> @unit", () => {

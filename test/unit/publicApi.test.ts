@@ -7,10 +7,14 @@ import * as emulator from "../../emulator/index";
 import * as root from "../../index";
 
 describe("public API", function () {
-  it("the package root exports the resources, the component and the error guards @unit", () => {
+  it("the package root exports the resources (CommandJob included), the component and the error guards @unit", () => {
     expect(Object.keys(root).sort()).to.deep.equal([
       "AzureMlRestError",
+      "BatchDeployment",
+      "BatchEndpoint",
+      "BatchEndpointDefaultDeployment",
       "CodeVersion",
+      "CommandJob",
       "DataVersion",
       "EnvironmentVersion",
       "LroFailedError",
@@ -27,8 +31,11 @@ describe("public API", function () {
     expect(Object.keys(emulator).sort()).to.deep.equal([
       "EMULATOR_DEFAULTS",
       "MissingPeerDependencyError",
+      "createEnvironmentBuilder",
+      "createTrackingService",
       "prepareTls",
       "startEmulator",
+      "trackingEnvironment",
     ]);
   });
 });

@@ -1,0 +1,172 @@
+/**
+ * What the three batch lifecycles share: name rules, long-running operations through the one LRO
+ * engine (provider/core/lro.ts) with progress lines, and clean-up of a create that failed after
+ * Azure accepted it (a create is transactional: nothing is left behind that state does not know).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { AzureMlClient } from "../core/client";
+import { isAzureMlRestError } from "../core/errors";
+import { isValidComputeName, isValidEndpointName } from "../core/ids";
+import { beginLongRunning } from "../core/lro";
+import { resolveSettings } from "../core/settings";
+import { parseBatchEndpointId } from "../operations/batch";
+import { reportProgress } from "./progress";
+import { Failures, isFullyKnown, isKnown } from "./shared";
+
+export type Config = pulumi.dynamic.Config | undefined;
+
+/** The endpoint/deployment name rule, as a check failure message (or undefined when fine). */
+export function endpointNameFailure(
+  property: string,
+  kind: string,
+  name: unknown,
+): string | undefined {
+  if (typeof name !== "string") {
+    return `[${property}] is required: the ${kind} name.`;
+  }
+  if (!isKnown(name) || isValidEndpointName(name)) {
+    return undefined;
+  }
+  return (
+    `[${property}] "${name}" is not a valid ${kind} name: 3 to 32 letters, digits and single ` +
+    "dashes, starting with a letter and not ending with a dash."
+  );
+}
+
+/** Checks provider settings (stack config and environment), as every check does. */
+export function checkSettings(failures: Failures, config: Config): void {
+  try {
+    resolveSettings(config);
+  } catch (error) {
+    failures.add("providerConfig", (error as Error).message);
+  }
+}
+
+/** Checks an endpoint ARM id input; returns the parsed id when known and valid. */
+export function checkEndpointId(
+  value: unknown,
+  property: string,
+  failures: Failures,
+): ReturnType<typeof parseBatchEndpointId> | undefined {
+  if (value === undefined) {
+    failures.add(property, `[${property}] is required: a BatchEndpoint or its ARM id.`);
+    return undefined;
+  }
+  if (!isKnown(value)) {
+    return undefined;
+  }
+  try {
+    return parseBatchEndpointId(String(value));
+  } catch {
+    failures.add(
+      property,
+      `[${property}] must be a BatchEndpoint or a batch endpoint ARM id ({workspace id}/batchEndpoints/<name>), got "${String(value)}".`,
+    );
+    return undefined;
+  }
+}
+
+/** A compute given as a name or an ARM id. */
+export function computeFailure(value: unknown): string | undefined {
+  if (value === undefined) {
+    return "[compute] is required: the name or ARM id of the compute cluster that runs the scoring jobs.";
+  }
+  if (!isKnown(value)) {
+    return undefined;
+  }
+  if (typeof value !== "string") {
+    return "[compute] must be a string.";
+  }
+  if (value.startsWith("/")) {
+    return /\/computes\/[^/]+$/i.test(value)
+      ? undefined
+      : `[compute] "${value}" is not a compute ARM id ({workspace id}/computes/<name>).`;
+  }
+  return isValidComputeName(value)
+    ? undefined
+    : `[compute] "${value}" is not a valid compute name: 3 to 24 letters, digits or dashes, starting with a letter.`;
+}
+
+/** Integer check of a service-owned number (ranges are Azure ML's to judge). */
+export function checkInteger(value: unknown, property: string, failures: Failures): void {
+  if (value === undefined || !isKnown(value)) {
+    return;
+  }
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    failures.add(property, `[${property}] must be an integer, got ${JSON.stringify(value)}.`);
+  }
+}
+
+/** One of `allowed` (case-insensitive); returns the canonical spelling. */
+export function checkChoice<T extends string>(
+  value: unknown,
+  property: string,
+  allowed: readonly T[],
+  failures: Failures,
+): T | undefined {
+  if (value === undefined || !isKnown(value)) {
+    return value as T | undefined;
+  }
+  const match = allowed.find((a) => a.toLowerCase() === String(value).toLowerCase());
+  if (match === undefined) {
+    failures.add(
+      property,
+      `[${property}] must be one of ${allowed.join(", ")}, got "${String(value)}".`,
+    );
+  }
+  return match ?? (value as T);
+}
+
+/** The lower-cased value of an ARM id, for case-insensitive comparison; undefined when unknown. */
+export function lowerKnown(value: unknown): string | undefined {
+  return typeof value === "string" && isFullyKnown(value) ? value.toLowerCase() : undefined;
+}
+
+/** Runs a long-running operation to its end, saying what happens in the `pulumi up` output. */
+export async function runLro<T>(
+  client: AzureMlClient,
+  request: { method: "PUT" | "PATCH" | "DELETE"; path: string; body?: unknown; operation: string },
+  what: string,
+): Promise<T> {
+  const operation = await beginLongRunning<T>(client, {
+    ...request,
+    // A PATCH of tags/description is idempotent, so it may be retried like a PUT.
+    retryNonIdempotent: request.method === "PATCH",
+  });
+  if (operation.mode !== undefined) {
+    await reportProgress(`${what}: waiting for Azure ML (${request.operation}).`);
+  }
+  return operation.pollUntilDone();
+}
+
+/**
+ * Deletes what a failed create left behind (best effort), then rethrows the create's error with
+ * what happened to the resource.
+ */
+export async function undoFailedCreate(
+  client: AzureMlClient,
+  path: string,
+  operation: string,
+  what: string,
+  error: unknown,
+): Promise<never> {
+  let outcome: string;
+  try {
+    await runLro(
+      client,
+      { method: "DELETE", path, operation },
+      `${what}: removing the failed create`,
+    );
+    outcome = "it was deleted again, so nothing is left behind";
+  } catch (cleanup) {
+    outcome = `deleting it again failed too (${(cleanup as Error).message}); delete ${path} by hand`;
+  }
+  throw new Error(`${what} could not be created: ${(error as Error).message} (${outcome}).`, {
+    cause: error,
+  });
+}
+
+/** True for a 404 from ARM. */
+export function isNotFound(error: unknown): boolean {
+  return isAzureMlRestError(error) && error.statusCode === 404;
+}
