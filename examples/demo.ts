@@ -25,6 +25,9 @@ async function main(): Promise<void> {
     // managed-identity source picks these up, in the provider host the engine starts.
     process.env.IDENTITY_ENDPOINT = info.identityEndpoint;
     process.env.IDENTITY_HEADER = info.identityHeader;
+    // The CA as an environment variable, not stack config: Pulumi copies stack config into the
+    // state, and a machine path does not belong there.
+    process.env.AZUREML_CA_CERT_PATH = info.caCertPath;
     print(`Azure ML emulator: ${info.armEndpoint} (workspace ${info.workspaceName})`);
     print("");
     const stack = await createEngineStack({
@@ -36,7 +39,6 @@ async function main(): Promise<void> {
       config: {
         "azureml:armEndpoint": info.armEndpoint,
         "azureml:subscriptionId": info.subscriptionId,
-        "azureml:caCertPath": info.caCertPath,
         "azureml-assets:resourceGroupName": info.resourceGroupName,
         "azureml-assets:workspaceName": info.workspaceName,
       },
