@@ -235,4 +235,58 @@ describe("emulator MLflow tracking @python", function () {
       `azureml://127.0.0.1:${port}${tracking.trackingPath}`,
     );
   });
+
+  it("runs a command job over ARM whose unmodified MLflow client logs to the run named after the job, ended FINISHED", async () => {
+    const { info } = emulator;
+    const arm = (method: string, path: string, body?: unknown) =>
+      request(`${info.armEndpoint}${path}?api-version=2024-04-01`, ca, info.token, method, body);
+    const env = `${info.workspaceId}/environments/mlflow-client-${randomBytes(3).toString("hex")}/versions/1`;
+    expect(
+      (await arm("PUT", env, { properties: { image: "python", condaFile: CLIENT_ENV } })).status,
+    ).to.equal(201);
+    const name = `job_${randomBytes(4).toString("hex")}`;
+    const script = [
+      "import os, mlflow",
+      "with mlflow.start_run() as run:",
+      "    assert run.info.run_id == os.environ['AZUREML_RUN_ID'], run.info.run_id",
+      "    mlflow.log_metric('accuracy', 0.91)",
+      "    mlflow.log_param('rows', '150')",
+    ].join("\n");
+    const put = await arm("PUT", `${info.workspaceId}/jobs/${name}`, {
+      properties: {
+        jobType: "Command",
+        experimentName: "jobs-through-arm",
+        environmentId: env,
+        computeId: `${info.workspaceId}/computes/cpu-cluster`,
+        environmentVariables: { MLFLOW_DISABLE_TELEMETRY: "true" },
+        command: `python - <<'EOF'\n${script}\nEOF`,
+      },
+    });
+    expect(put.status, put.text).to.equal(201);
+    let status = "";
+    while (!["Completed", "Failed", "Canceled"].includes(status)) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await arm("GET", `${info.workspaceId}/jobs/${name}`)).body.properties.status;
+    }
+    const log = await request(
+      (await arm("GET", `/history/v1.0${info.workspaceId}/runs/${name}/details`)).body.logFiles[
+        "user_logs/std_log.txt"
+      ],
+      ca,
+    );
+    expect(status, log.text).to.equal("Completed");
+
+    const got = await request(`${base}/api/2.0/mlflow/runs/get?run_id=${name}`, ca, info.token);
+    expect(got.status, got.text).to.equal(200);
+    expect(got.body.run.info).to.include({ run_id: name, status: "FINISHED" });
+    const accuracy = got.body.run.data.metrics.find((m: { key: string }) => m.key === "accuracy");
+    expect(accuracy).to.include({ value: 0.91 });
+    expect(got.body.run.data.params).to.deep.include({ key: "rows", value: "150" });
+    const experiment = await request(
+      `${base}/api/2.0/mlflow/experiments/get?experiment_id=${got.body.run.info.experiment_id}`,
+      ca,
+      info.token,
+    );
+    expect(experiment.body.experiment.name).to.equal("jobs-through-arm");
+  });
 });
