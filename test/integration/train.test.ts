@@ -1,65 +1,51 @@
 /**
- * examples/train for real: the iris LightGBM job runs in the emulator (an environment uv builds
- * with mlflow, lightgbm, pandas and scikit-learn; the real MLflow tracking server), through the
- * program runner with the real serialized providers. It needs an emulator with MLflow, so it starts
- * its own; the shared emulator's identity endpoint mints the tokens.
+ * examples/train for real, through the real Pulumi engine with the providers loaded from the packed
+ * package: the iris LightGBM job runs in the emulator (an environment uv builds with mlflow,
+ * lightgbm, pandas and scikit-learn; the real MLflow tracking server). The shared test emulator runs
+ * without MLflow, so this test starts an emulator of its own; the shared emulator's identity
+ * endpoint mints the tokens (every emulator accepts them).
  */
 import { expect } from "chai";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { resolveExample } from "../../examples/runner";
+import { loadProgram, resolveExample } from "../../examples/runner";
 import { startEmulator, type RunningEmulator } from "../../emulator/index";
+import { changes, type EngineStack } from "../../tools/stack";
 import { testCertDir } from "../support/emulator";
-import { changedOperations, createProgramRunner } from "../support/programRunner";
+import { emulatorStack, useEngine } from "../support/engine";
 import { findRepoRoot } from "../support/userProject";
 
-type Program = () => Promise<Record<string, unknown> | void>;
-
-describe("examples/train through the program runner", function () {
+describe("examples/train through the Pulumi engine @engine", function () {
+  const engine = useEngine(this);
   // Cold: the MLflow server starts and the LightGBM environment is built.
   this.timeout(1_200_000);
-  let emulator: RunningEmulator;
-  let root: string;
+  let emulator: RunningEmulator | undefined;
+  let stack: EngineStack | undefined;
 
-  before(async () => {
+  after(async () => {
+    await stack?.close();
+    await emulator?.close();
+  });
+
+  it("trains LightGBM on iris, exports the accuracy it logged, registers its MLflow model, and a second up runs nothing @engine", async () => {
     emulator = await startEmulator({
       certDir: testCertDir(),
       progression: { mode: "polls", polls: 1 },
       retryAfterInSeconds: 0,
     });
-    // A private copy of the project, so a run never writes into the repository.
-    root = mkdtempSync(path.join(os.tmpdir(), "train-"));
-    cpSync(path.join(findRepoRoot(), "examples", "train"), path.join(root, "train"), {
-      recursive: true,
-    });
-  });
-  after(async () => {
-    await emulator?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  it("trains LightGBM on iris, exports the accuracy it logged, registers its MLflow model, and a second up runs nothing @emulator", async () => {
+    const { info } = emulator;
     const repoRoot = findRepoRoot();
     const example = resolveExample(path.join(repoRoot, "examples", "train"), repoRoot);
-    const program = (require(example.modulePath) as { default: Program }).default;
-    const { info } = emulator;
-    const runner = createProgramRunner({
-      project: example.project,
-      stack: "it",
-      hostDir: repoRoot,
-      workDir: path.join(root, "train"),
+    stack = await emulatorStack(engine(), example.project, loadProgram(example.modulePath), {
+      files: [example.projectDir],
       config: {
         "azureml:armEndpoint": info.armEndpoint,
-        "azureml:subscriptionId": info.subscriptionId,
-        "azureml:caCertPath": info.caCertPath,
         "azureml-train:resourceGroupName": info.resourceGroupName,
         "azureml-train:workspaceName": info.workspaceName,
         "azureml-train:learningRate": "0.1",
       },
     });
 
-    const deployed = await runner.up(program);
+    const deployed = (await stack.up()).outputs;
     expect(deployed.jobStatus).to.equal("Completed");
     expect(deployed.accuracy).to.be.a("number").within(0.8, 1);
     expect(deployed.learningRate).to.equal("0.1");
@@ -68,23 +54,20 @@ describe("examples/train through the program runner", function () {
     process.stderr.write(
       `examples/train: job ${String(deployed.jobName)} logged accuracy ${String(deployed.accuracy)}\n`,
     );
-
     // The model registered from the job's mlflow_model output points at the job.
-    const model = [...runner.state.values()].find((e) => e.type.endsWith("ModelVersion"));
-    expect(model?.outputs.modelUri).to.equal(
+    expect(await stack.exportState()).to.contain(
       `azureml://jobs/${String(deployed.jobName)}/outputs/model`,
     );
 
     // A second up changes nothing and submits no job.
     const mark = emulator.requests.mark();
-    await runner.up(program);
-    expect(changedOperations(runner.operations)).to.deep.equal([]);
+    const again = await stack.up();
+    expect(changes(again.steps)).to.deep.equal([]);
     const puts = emulator.requests
       .since(mark)
       .filter((r) => r.method === "PUT" && r.path.includes("/jobs/"));
     expect(puts).to.deep.equal([]);
 
-    await runner.destroy();
-    expect(runner.state.size).to.equal(0);
+    await stack.destroy();
   });
 });
