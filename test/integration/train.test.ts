@@ -1,17 +1,16 @@
 /**
- * examples/train for real, through the real Pulumi engine with the providers loaded from the packed
- * package: the iris LightGBM job runs in the emulator (an environment uv builds with mlflow,
- * lightgbm, pandas and scikit-learn; the real MLflow tracking server). The shared test emulator runs
- * without MLflow, so this test starts an emulator of its own; the shared emulator's identity
- * endpoint mints the tokens (every emulator accepts them).
+ * examples/train for real, through the Pulumi engine: the iris LightGBM job runs in the emulator
+ * (an environment uv builds with mlflow, lightgbm, pandas and scikit-learn; the real MLflow
+ * tracking server), with the providers loaded from the packed package. It needs an emulator with
+ * MLflow, so it starts its own; the shared emulator's identity endpoint mints the tokens.
  */
 import { expect } from "chai";
 import * as path from "node:path";
 import { loadProgram, resolveExample } from "../../examples/runner";
 import { startEmulator, type RunningEmulator } from "../../emulator/index";
-import { changes, type EngineStack } from "../../tools/stack";
+import { changes, createEngineStack, type EngineStack } from "../../tools/stack";
 import { testCertDir } from "../support/emulator";
-import { emulatorStack, useEngine } from "../support/engine";
+import { useEngine } from "../support/engine";
 import { findRepoRoot } from "../support/userProject";
 
 describe("examples/train through the Pulumi engine @engine", function () {
@@ -21,28 +20,36 @@ describe("examples/train through the Pulumi engine @engine", function () {
   let emulator: RunningEmulator | undefined;
   let stack: EngineStack | undefined;
 
+  before(async () => {
+    emulator = await startEmulator({
+      certDir: testCertDir(),
+      progression: { mode: "polls", polls: 1 },
+      retryAfterInSeconds: 0,
+    });
+  });
   after(async () => {
     await stack?.close();
     await emulator?.close();
   });
 
   it("trains LightGBM on iris, exports the accuracy it logged, registers its MLflow model, and a second up runs nothing @engine", async () => {
-    emulator = await startEmulator({
-      certDir: testCertDir(),
-      progression: { mode: "polls", polls: 1 },
-      retryAfterInSeconds: 0,
-    });
-    const { info } = emulator;
     const repoRoot = findRepoRoot();
     const example = resolveExample(path.join(repoRoot, "examples", "train"), repoRoot);
-    stack = await emulatorStack(engine(), example.project, loadProgram(example.modulePath), {
+    const { info } = emulator!;
+    stack = await createEngineStack({
+      engine: engine(),
+      projectName: example.project,
+      program: loadProgram(example.modulePath),
       files: [example.projectDir],
       config: {
         "azureml:armEndpoint": info.armEndpoint,
-        "azureml-train:resourceGroupName": info.resourceGroupName,
-        "azureml-train:workspaceName": info.workspaceName,
-        "azureml-train:learningRate": "0.1",
+        "azureml:subscriptionId": info.subscriptionId,
+        [`${example.project}:resourceGroupName`]: info.resourceGroupName,
+        [`${example.project}:workspaceName`]: info.workspaceName,
+        [`${example.project}:learningRate`]: "0.1",
       },
+      // A path does not belong in stack config (Pulumi copies it into the state).
+      env: { AZUREML_CA_CERT_PATH: info.caCertPath },
     });
 
     const deployed = (await stack.up()).outputs;
@@ -54,20 +61,25 @@ describe("examples/train through the Pulumi engine @engine", function () {
     process.stderr.write(
       `examples/train: job ${String(deployed.jobName)} logged accuracy ${String(deployed.accuracy)}\n`,
     );
+
     // The model registered from the job's mlflow_model output points at the job.
-    expect(await stack.exportState()).to.contain(
+    const state = JSON.parse(await stack.exportState());
+    const model = (state.deployment.resources as any[]).find((r) =>
+      r.type.endsWith("ModelVersion"),
+    );
+    expect(model?.outputs.modelUri).to.equal(
       `azureml://jobs/${String(deployed.jobName)}/outputs/model`,
     );
 
     // A second up changes nothing and submits no job.
-    const mark = emulator.requests.mark();
-    const again = await stack.up();
-    expect(changes(again.steps)).to.deep.equal([]);
-    const puts = emulator.requests
+    const mark = emulator!.requests.mark();
+    expect(changes((await stack.up()).steps)).to.deep.equal([]);
+    const puts = emulator!.requests
       .since(mark)
       .filter((r) => r.method === "PUT" && r.path.includes("/jobs/"));
     expect(puts).to.deep.equal([]);
 
     await stack.destroy();
+    expect(JSON.parse(await stack.exportState()).deployment.resources ?? []).to.deep.equal([]);
   });
 });
