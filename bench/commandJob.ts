@@ -78,7 +78,11 @@ export async function run(): Promise<BenchFigures> {
       const submittedAt = Date.now();
       const created = await jobs.create(checked);
       const returnedAt = Date.now();
-      const sent = emulator.requests.since(mark).filter((r) => r.plane === "arm");
+      // The provider's own requests: ARM, and MLflow's runs/get (the job's MLflow client, if
+      // any, also talks to the tracking plane; it is not the provider's).
+      const sent = emulator.requests
+        .since(mark)
+        .filter((r) => r.plane === "arm" || (r.plane === "mlflow" && r.path.endsWith("/runs/get")));
       const history = await client.request<{ endTimeUtc?: string }>({
         method: "GET",
         url: `${info.armEndpoint}${runHistoryPath(scope, created.outs.name)}`,
