@@ -1,9 +1,11 @@
 /**
- * `npm run demo`: the main flow against the embedded emulator, without an Azure subscription. It
+ * `npm run demo`: the main job against the embedded emulator, without an Azure subscription. It
  * finds the Pulumi engine (building it from engine/go.mod on first use), starts the emulator (ARM
- * over HTTPS, Azurite blob storage, a managed-identity endpoint), then runs examples/assets through
- * the real engine the way a user runs `pulumi preview`, `pulumi up`, `pulumi up` again (which must
- * change nothing) and `pulumi destroy`, printing what the CLI prints.
+ * over HTTPS, Azurite blob storage, a managed-identity endpoint, the MLflow tracking server, jobs
+ * run as local processes in uv-built Python environments), then runs examples/train — the iris
+ * LightGBM training of the Azure ML REST articles — through the real engine the way a user runs
+ * `pulumi preview`, `pulumi up`, `pulumi up` again (which must change nothing and submit no job)
+ * and `pulumi destroy`, printing what the CLI prints and the job's results.
  */
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
   const emulator = await startEmulator();
   const { info } = emulator;
   const repoRoot = findRepoRoot();
-  const example = resolveExample(path.join(repoRoot, "examples", "assets"), repoRoot);
+  const example = resolveExample(path.join(repoRoot, "examples", "train"), repoRoot);
   try {
     // What a CI job exports after `npx azureml-emulator`: DefaultAzureCredential's
     // managed-identity source picks these up, in the provider host the engine starts.
@@ -39,8 +41,8 @@ async function main(): Promise<void> {
       config: {
         "azureml:armEndpoint": info.armEndpoint,
         "azureml:subscriptionId": info.subscriptionId,
-        "azureml-assets:resourceGroupName": info.resourceGroupName,
-        "azureml-assets:workspaceName": info.workspaceName,
+        "azureml-train:resourceGroupName": info.resourceGroupName,
+        "azureml-train:workspaceName": info.workspaceName,
       },
       onOutput: (text) => process.stdout.write(text),
     });
@@ -48,10 +50,15 @@ async function main(): Promise<void> {
       print("$ pulumi preview");
       await stack.preview();
       print("$ pulumi up");
-      await stack.up();
-      const uploads = emulator.requests
-        .all()
-        .filter((r) => r.plane === "blob" && r.method === "PUT").length;
+      const { outputs } = await stack.up();
+      const first = emulator.requests.all().filter((r) => r.plane !== "identity").length;
+      print("");
+      print(`Job ${String(outputs.jobName)}: ${String(outputs.jobStatus)}`);
+      print(`  accuracy logged to MLflow: ${String(outputs.accuracy)}`);
+      print(`  learning rate: ${String(outputs.learningRate)}`);
+      print(`  registered model: ${String(outputs.model)}`);
+      print(`  Studio URL: ${String(outputs.studioUrl)}`);
+      print("");
 
       print("$ pulumi up   # again, nothing changed");
       const mark = emulator.requests.mark();
@@ -68,9 +75,7 @@ async function main(): Promise<void> {
 
       print("$ pulumi destroy");
       await stack.destroy();
-      print(
-        `Blob writes on the first up: ${uploads}. Requests on the second up: ${second.length}.`,
-      );
+      print(`Requests on the first up: ${first}. Requests on the second up: ${second.length}.`);
     } finally {
       await stack.close();
     }
