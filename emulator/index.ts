@@ -7,6 +7,7 @@ import { startAzurite } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
 import type { EnvironmentBuilder } from "./envs/types";
 import type { FaultController, FaultRule } from "./faults";
+import type { SweepOptions } from "./sweep/controller";
 import type { TrackingService } from "./mlflow/types";
 import { startIdentityEndpoint, TOKEN_RESOURCES } from "./identity";
 import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./net";
@@ -66,6 +67,8 @@ export interface EmulatorOptions {
   readonly environments?: EnvironmentBuilder;
   /** The workspace's MLflow tracking service; jobs get no MLflow run or variables without it. */
   readonly tracking?: TrackingService;
+  /** How sweep jobs sample (Optuna by default) and where they read trials' metrics. */
+  readonly sweeps?: SweepOptions;
 }
 
 /** Everything a client needs to talk to a running emulator (the CLI prints exactly this as JSON). */
@@ -207,6 +210,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       jobs: {
         environments: options.environments,
         tracking: options.tracking,
+        sweeps: options.sweeps,
         // The runner talks to Azurite directly, as Azure ML's services reach storage directly.
         blobEndpoint: `${azurite.url}/${azurite.accountName}`,
         caCertPath: tls.caCertPath,

@@ -568,6 +568,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const recover = () => {
     for (const { value } of store.list<StoredJob>(JOBS_COLLECTION)) {
       const name = value.resource.name;
+      if (asObject(value.resource.properties).jobType === "Sweep") {
+        continue; // the sweep controller recovers its own
+      }
       const status = asObject(value.resource.properties).status as JobStatus;
       if (isTerminalJobStatus(status)) {
         settle(name);
@@ -611,7 +614,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     },
     cancel(name, operationId, cancelOptions = {}) {
       const job = update(name, (j) => {
-        j.run.waitingOperations = [...(j.run.waitingOperations ?? []), operationId];
+        j.run.waitingOperations = [
+          ...(j.run.waitingOperations ?? []),
+          ...(operationId === undefined ? [] : [operationId]),
+        ];
         j.run.deleteRequested =
           (j.run.deleteRequested ?? false) || cancelOptions.deleteAfter === true;
         if (!isTerminalJobStatus(asObject(j.resource.properties).status)) {
@@ -619,7 +625,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         }
       });
       if (job === undefined) {
-        operations.complete(operationId, "Succeeded");
+        if (operationId !== undefined) {
+          operations.complete(operationId, "Succeeded");
+        }
         return;
       }
       const jobName = job.resource.name;

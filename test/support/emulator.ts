@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EmulatorOptions, RunningEmulator } from "../../emulator/index";
+import { fileMetricSource } from "./sweepMetrics";
 import { machinePythonBuilder } from "./machinePython";
 
 /** Set by runMocha.ts: the folder holding the CA that NODE_EXTRA_CA_CERTS points at. */
@@ -26,6 +27,8 @@ export function testEmulatorOptions(): EmulatorOptions {
     retryAfterInSeconds: 0,
     // Jobs run on the machine's python3 until the uv environment builder is merged.
     environments: machinePythonBuilder(),
+    // Trials' metrics from files until the MLflow tracking service is merged.
+    sweeps: { metrics: fileMetricSource(), tickInMs: 100 },
   };
 }
 

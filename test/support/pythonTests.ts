@@ -6,12 +6,24 @@ import * as path from "node:path";
 import { packageFile } from "../../emulator/envs/python";
 import { ensureToolEnvironment } from "../../emulator/envs/toolEnvironment";
 
-const PROJECT = packageFile("emulator", "mlflow", "python");
+/** Each Python project of the emulator, with its pinned development requirements. */
+const PROJECTS = [
+  {
+    name: "python-dev",
+    folder: packageFile("emulator", "mlflow", "python"),
+    requirements: packageFile("emulator", "mlflow", "requirements-dev.txt"),
+  },
+  {
+    name: "sweep-dev",
+    folder: packageFile("emulator", "sweep", "python"),
+    requirements: packageFile("emulator", "sweep", "requirements-dev.txt"),
+  },
+];
 
-function run(command: string, args: string[]): Promise<number> {
+function run(cwd: string, command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      cwd: PROJECT,
+      cwd,
       stdio: "inherit",
       env: {
         ...process.env,
@@ -27,17 +39,26 @@ function run(command: string, args: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const env = await ensureToolEnvironment(
-    {
-      name: "python-dev",
-      requirementFiles: [packageFile("emulator", "mlflow", "requirements-dev.txt")],
-      localPackages: [PROJECT],
-    },
-    { log: (line) => process.stderr.write(`${line}\n`) },
-  );
-  const mypy = await run(env.pythonPath, ["-m", "mypy"]);
-  const pytest = await run(env.pythonPath, ["-m", "pytest", "-p", "no:cacheprovider"]);
-  process.exit(mypy !== 0 ? mypy : pytest);
+  let failed = 0;
+  for (const project of PROJECTS) {
+    const env = await ensureToolEnvironment(
+      {
+        name: project.name,
+        requirementFiles: [project.requirements],
+        localPackages: [project.folder],
+      },
+      { log: (line) => process.stderr.write(`${line}\n`) },
+    );
+    const mypy = await run(project.folder, env.pythonPath, ["-m", "mypy"]);
+    const pytest = await run(project.folder, env.pythonPath, [
+      "-m",
+      "pytest",
+      "-p",
+      "no:cacheprovider",
+    ]);
+    failed ||= mypy || pytest;
+  }
+  process.exit(failed);
 }
 
 main().catch((error: unknown) => {
