@@ -5,11 +5,15 @@ import * as path from "node:path";
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from "./app";
 import { startAzurite } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
+import { createEnvironmentBuilder } from "./envs/builder";
 import type { EnvironmentBuilder } from "./envs/types";
 import type { FaultController, FaultRule } from "./faults";
 import type { SweepOptions } from "./sweep/controller";
+import { serveTracking } from "./mlflow/frontDoor";
+import { createTrackingService } from "./mlflow/service";
 import type { TrackingService } from "./mlflow/types";
 import { startIdentityEndpoint, TOKEN_RESOURCES } from "./identity";
+import { ARTIFACT_CONTAINER } from "./state/seed";
 import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./net";
 import type { RequestLog } from "./requestLog";
 import { prepareTls, type TlsMaterial } from "./tls";
@@ -61,14 +65,20 @@ export interface EmulatorOptions {
    */
   readonly strict?: boolean;
   /**
-   * Prepares jobs' Python environments. Without one, jobs fail while Preparing with a message
-   * saying so.
+   * Prepares jobs' Python environments. @default uv virtual environments cached by content
+   * (`createEnvironmentBuilder()` of `emulator/envs`)
    */
   readonly environments?: EnvironmentBuilder;
   /** The workspace's MLflow tracking service; jobs get no MLflow run or variables without it. */
   readonly tracking?: TrackingService;
   /** How sweep jobs sample (Optuna by default) and where they read trials' metrics. */
   readonly sweeps?: SweepOptions;
+  /**
+   * When no `tracking` is given, serve the workspace's MLflow tracking with the real MLflow server
+   * (from PyPI, in a cached environment), started on first use: a job's run or a request to the
+   * tracking path. `false` serves none. @default true
+   */
+  readonly mlflow?: boolean;
 }
 
 /** Everything a client needs to talk to a running emulator (the CLI prints exactly this as JSON). */
@@ -105,6 +115,8 @@ export interface RunningEmulator {
   readonly requests: RequestLog;
   /** Azurite's own plain-HTTP URL (`http://127.0.0.1:<port>`): bypasses the front door, its faults and its log. */
   readonly azuriteUrl: string;
+  /** The workspace's MLflow tracking (undefined with `mlflow: false`); its server starts on first use. */
+  readonly tracking: TrackingService | undefined;
   /** Forgets the control plane's resources, faults and request log (blobs are kept). */
   reset(): void;
   /**
@@ -169,11 +181,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     });
     stops.push(() => frontDoor.close());
 
+    const tokens = mintEmulatorTokens();
+    // Nothing runs until first use; artifacts go to the workspace's artifact store in Azurite.
+    const tracking =
+      options.tracking ??
+      (options.mlflow === false
+        ? undefined
+        : createTrackingService({
+            subscriptionId,
+            resourceGroupName,
+            workspaceName,
+            dataDir: options.dataDir,
+            storage: {
+              blobEndpoint: `${azurite.url}/${azurite.accountName}`,
+              accountName: azurite.accountName,
+              accountKey: azurite.accountKey,
+              container: ARTIFACT_CONTAINER,
+            },
+          }));
+    if (tracking !== undefined && options.tracking === undefined) {
+      stops.push(() => tracking.close());
+    }
+
     // The control plane needs its public URL, known only once the listener is bound.
     const mounted: { plane?: ControlPlane } = {};
     const armServer = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
       if (mounted.plane === undefined) {
         res.writeHead(503, { "retry-after": "1" }).end();
+        return;
+      }
+      if (tracking?.owns((req.url ?? "/").split("?")[0])) {
+        serveTracking(
+          { tracking, tokens: () => tokens, requests: mounted.plane.requests },
+          req,
+          res,
+        );
         return;
       }
       try {
@@ -189,7 +231,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     stops.push(() => closeHttpServer(armServer));
     const armEndpoint = `https://${LOOPBACK}:${armPort}`;
 
-    const tokens = mintEmulatorTokens();
     const plane = createControlPlane({
       publicUrl: armEndpoint,
       subscriptionId,
@@ -208,8 +249,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       retryAfterInSeconds: options.retryAfterInSeconds,
       strict: options.strict,
       jobs: {
-        environments: options.environments,
-        tracking: options.tracking,
+        environments: options.environments ?? createEnvironmentBuilder(),
+        tracking,
         sweeps: options.sweeps,
         // The runner talks to Azurite directly, as Azure ML's services reach storage directly.
         blobEndpoint: `${azurite.url}/${azurite.accountName}`,
@@ -256,6 +297,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       faults: plane.faults,
       requests: plane.requests,
       azuriteUrl: azurite.url,
+      tracking,
       reset: () => plane.reset(),
       close: () => (closing ??= stopAll()),
     };

@@ -5,7 +5,7 @@
  */
 import type { FaultKind } from "./faults";
 
-export type RequestPlane = "arm" | "blob" | "data" | "identity" | "admin";
+export type RequestPlane = "arm" | "blob" | "data" | "identity" | "admin" | "mlflow";
 
 export interface RequestRecord {
   /** 1-based, increasing; `since(seq)` returns the records after it. */

@@ -29,3 +29,10 @@ export type {
   BatchEndpointDefaultDeploymentOutputs,
 } from "./resources/batchEndpointDefaultDeployment";
 export type { WorkspaceArgs, AssetVersionArgs } from "./resources/workspaceArgs";
+export { CommandJob } from "./resources/commandJob";
+export type {
+  CommandJobArgs,
+  CommandJobInputArgs,
+  CommandJobOutputArgs,
+  CommandJobOutputs,
+} from "./resources/commandJob";

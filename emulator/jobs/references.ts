@@ -252,7 +252,12 @@ export function resolveUri(
       fail(`names job ${jobName}, which does not exist.`, 404);
     }
     const outputs = asObject(asObject(job?.resource.properties).outputs);
-    const output = asObject(outputs[outputName]);
+    // `artifacts` is the run's artifact folder (./outputs, logs, MLflow artifacts): the `default` output.
+    const output = asObject(
+      outputName === "artifacts" && outputs.artifacts === undefined
+        ? outputs.default
+        : outputs[outputName],
+    );
     if (typeof output.uri !== "string") {
       fail(`names output ${outputName}, which job ${jobName} does not have.`, 404);
     }

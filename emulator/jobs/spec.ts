@@ -190,9 +190,28 @@ export function changedJobFields(previous: Json, next: Json): string[] {
       (k) =>
         !MUTABLE_JOB_FIELDS.includes(k) &&
         !SERVER_JOB_FIELDS.includes(k) &&
-        !jsonEqual(previous[k] ?? null, next[k] ?? null),
+        !jsonEqual(withoutNulls(previous[k]) ?? null, withoutNulls(next[k]) ?? null),
     )
     .sort();
+}
+
+/**
+ * A value with null members dropped at every depth: Azure treats null as absent, and a client
+ * echoing back a GET (as azure-ai-ml's archive does) drops the nulls the GET carried, such as the
+ * `default` output's `description: null`.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map(withoutNulls);
+  }
+  if (typeof value !== "object" || value === null) {
+    return value;
+  }
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 /** The last `count` non-empty lines of a log. */

@@ -13,6 +13,7 @@ import {
   type WorkspaceScope,
 } from "./ids";
 import { EMULATOR_TENANT_ID } from "../tokens";
+import { workspaceTrackingPath } from "../mlflow/paths";
 
 export const COLLECTIONS = {
   computes: "computes",
@@ -78,10 +79,8 @@ export function workspaceResource(settings: ControlPlaneSettings): Record<string
       applicationInsights: `${rg}/providers/Microsoft.Insights/components/ai-${guid.slice(0, 8)}`,
       containerRegistry: null,
       discoveryUrl: `https://${location}.api.azureml.ms/discovery`,
-      mlFlowTrackingUri:
-        `azureml://${location}.api.azureml.ms/mlflow/v1.0/subscriptions/${scope.subscriptionId}` +
-        `/resourceGroups/${scope.resourceGroupName}/providers/Microsoft.MachineLearningServices` +
-        `/workspaces/${scope.workspaceName}`,
+      // Azure's shape with the emulator's host: a client turns azureml:// into https://.
+      mlFlowTrackingUri: `azureml://${new URL(settings.publicUrl).host}${workspaceTrackingPath(scope)}`,
       provisioningState: "Succeeded",
       tenantId: EMULATOR_TENANT_ID,
       hbiWorkspace: false,

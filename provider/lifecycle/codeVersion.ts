@@ -284,6 +284,18 @@ export const create = createAssetVersion<CodeVersionInputs, CodeVersionOutputs>(
   apply(inputs, config),
 );
 
+/**
+ * Registers checked code-version inputs exactly as `create` does (reusing an upload with the same
+ * hash, else uploading through startPendingUpload), for resources that take a local code folder,
+ * such as CommandJob. `inputs.contentHash` and `inputs.version` must be set.
+ */
+export function registerCode(
+  inputs: CodeVersionInputs,
+  config?: Config,
+): Promise<CodeVersionOutputs> {
+  return apply(withoutProvider(inputs), config);
+}
+
 export const read = readAssetVersion<CodeVersionOutputs>("codes");
 
 export async function update(

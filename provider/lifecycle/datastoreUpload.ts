@@ -78,19 +78,54 @@ async function blobEndpoint(session: Session, store: DatastoreResource): Promise
   return blobEndpointFromDatastore(store);
 }
 
-export async function uploadToDefaultDatastore(
+/** The account key Azure ML hands out for a datastore (`listSecrets`), or undefined when none. */
+async function accountKeyOf(
   session: Session,
-  localPath: string,
-  asset: { type: string; name: string; version: string },
-): Promise<DatastoreUploadResult> {
-  const store = await defaultDatastore(session);
+  store: DatastoreResource,
+): Promise<string | undefined> {
   const secrets = await session.client.request<{ secretsType?: string; key?: string }>({
     method: "POST",
     path: listSecretsPath(session.scope, store.name),
     operation: "Datastores_ListSecrets",
     retryNonIdempotent: true,
   });
-  if (secrets.body.secretsType !== "AccountKey" || !secrets.body.key) {
+  return secrets.body.secretsType === "AccountKey" && secrets.body.key
+    ? secrets.body.key
+    : undefined;
+}
+
+/**
+ * The container of a named Azure Blob datastore with its account key, for reading what Azure ML
+ * wrote there (a job's log in `workspaceartifactstore`, say).
+ */
+export async function datastoreContainer(
+  session: Session,
+  datastore: string,
+): Promise<{ containerUrl: string; credential: StorageSharedKeyCredential }> {
+  const store = await session.client.get<DatastoreResource>(
+    `${datastoresPath(session.scope)}/${encodeURIComponent(datastore)}`,
+    "Datastores_Get",
+  );
+  const key = await accountKeyOf(session, store);
+  if (key === undefined) {
+    throw new Error(
+      `The datastore ${datastore} exposes no account key (an identity-based datastore).`,
+    );
+  }
+  return {
+    containerUrl: `${await blobEndpoint(session, store)}${store.properties.containerName}`,
+    credential: new StorageSharedKeyCredential(store.properties.accountName as string, key),
+  };
+}
+
+export async function uploadToDefaultDatastore(
+  session: Session,
+  localPath: string,
+  asset: { type: string; name: string; version: string },
+): Promise<DatastoreUploadResult> {
+  const store = await defaultDatastore(session);
+  const key = await accountKeyOf(session, store);
+  if (key === undefined) {
     throw new Error(
       `The default datastore ${store.name} exposes no account key (an identity-based datastore); ` +
         "local uploads need one for now. Upload the files yourself and give an azureml:// or https path.",
@@ -106,10 +141,7 @@ export async function uploadToDefaultDatastore(
   const folder = `${LEGACY_UPLOAD_FOLDER}/${md5}/`;
   const target = {
     containerUrl,
-    credential: new StorageSharedKeyCredential(
-      store.properties.accountName as string,
-      secrets.body.key,
-    ),
+    credential: new StorageSharedKeyCredential(store.properties.accountName as string, key),
     prefix: `${folder}${uploadPrefixFor(basename, walked.rootIsFile)}`,
   };
   const indicator = indicatorBlob(walked.files.map((f) => `${target.prefix}${f.relativePath}`));

@@ -30,7 +30,16 @@ export interface DatastoreResource {
 export interface WorkspaceResource {
   id: string;
   location?: string;
-  properties: { storageAccount?: string; workspaceId?: string };
+  properties: {
+    storageAccount?: string;
+    workspaceId?: string;
+    /**
+     * `azureml://<host>/mlflow/v1.0/subscriptions/...`: where the workspace's MLflow runs live.
+     * ARM spells it `mlFlowTrackingUri`; SDKs `mlflowTrackingUri`.
+     */
+    mlFlowTrackingUri?: string | null;
+    mlflowTrackingUri?: string | null;
+  };
 }
 
 export interface StorageAccountResource {

@@ -404,3 +404,37 @@ export async function readBlobMetadata(
     throw toUploadError(blobName, e, "Reading");
   }
 }
+
+/**
+ * Reads the last `maxBytes` of a blob as UTF-8 text (a partial first line is dropped), or
+ * `undefined` when the blob does not exist. Used for the end of a job's log.
+ *
+ * @throws BlobUploadError for any failure other than a missing blob.
+ */
+export async function readBlobTail(
+  target: UploadTarget,
+  blobName: string,
+  maxBytes: number,
+  options: ReadBlobMetadataOptions = {},
+): Promise<string | undefined> {
+  const container = await createContainerClient(target, options);
+  const blob = container.getBlobClient(`${target.prefix}${blobName}`);
+  try {
+    const { contentLength = 0 } = await blob.getProperties({ abortSignal: options.abortSignal });
+    const offset = Math.max(0, contentLength - maxBytes);
+    if (contentLength === 0) {
+      return "";
+    }
+    const buffer = await blob.downloadToBuffer(offset, contentLength - offset, {
+      abortSignal: options.abortSignal,
+    });
+    const text = buffer.toString("utf8");
+    return offset > 0 ? text.slice(text.indexOf("\n") + 1) : text;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    options.abortSignal?.throwIfAborted();
+    throw toUploadError(blobName, e, "Reading");
+  }
+}

@@ -1,20 +1,24 @@
-// Command jobs in the shared emulator: real processes on the machine's python3 (the test
-// environment builder), code and data in Azurite, results read back the way a client reads them
+// Command jobs in the shared emulator: real processes in uv environments (image-only ones run on
+// the machine's Python), code and data in Azurite, results read back the way a client reads them
 // (ARM GET, the artifact store, the default datastore, Run History).
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { expect } from "chai";
 import { Agent, request } from "undici";
 import { createControlPlane, type ControlPlane } from "../../emulator/app";
 import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
+import { createEnvironmentBuilder } from "../../emulator/envs";
 import type { EnvironmentBuilder } from "../../emulator/envs/types";
+import type { TrackingRunStatus, TrackingService } from "../../emulator/mlflow/types";
 import { JOBS_COLLECTION, type StoredJob } from "../../emulator/jobs/types";
 import { createMemoryStore, type Store } from "../../emulator/state/store";
 import { mintEmulatorTokens } from "../../emulator/tokens";
 import { getEmulator, uniqueName } from "../support/emulator";
-import { machinePythonBuilder } from "../support/machinePython";
+import { checkAndCreate, configuredProvider, workspaceInputs } from "../support/providers";
 
 const V = "api-version=2024-04-01";
 
@@ -387,6 +391,111 @@ describe("command jobs: running @emulator", function () {
   });
 });
 
+describe("command jobs: code, inputs and outputs from the package's own resources @emulator", function () {
+  this.timeout(120_000);
+  let folder: string;
+  let server: http.Server | undefined;
+  before(() => {
+    folder = mkdtempSync(path.join(os.tmpdir(), "azureml-job-code-"));
+  });
+  after(async () => {
+    rmSync(folder, { recursive: true, force: true });
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  it("runs code uploaded by CodeVersion on data registered by DataVersion, a previous job's named output and artifacts, an http file and a Direct URI @emulator", async () => {
+    // Code: a script importing a module from a subfolder, uploaded by the CodeVersion provider.
+    const src = path.join(folder, "src");
+    mkdirSync(path.join(src, "lib"), { recursive: true });
+    writeFileSync(path.join(src, "lib", "__init__.py"), "");
+    writeFileSync(
+      path.join(src, "lib", "count.py"),
+      "import pathlib\ndef rows(folder):\n    return sum(len(p.read_text().splitlines()) - 1 for p in pathlib.Path(folder).glob('*.csv'))\n",
+    );
+    writeFileSync(
+      path.join(src, "main.py"),
+      [
+        "import argparse, pathlib",
+        "from lib.count import rows",
+        "p = argparse.ArgumentParser()",
+        "for a in ('--data', '--previous', '--lucky', '--greeting', '--direct', '--times', '--out'):",
+        "    p.add_argument(a)",
+        "a = p.parse_args()",
+        "answer = pathlib.Path(a.previous, 'answer.txt').read_text().strip()",
+        "greeting = pathlib.Path(a.greeting).read_text().strip()",
+        "lucky = pathlib.Path(a.lucky).read_text().strip()",
+        "line = f'{greeting} rows={rows(a.data)} answer={answer} lucky={lucky} times={a.times} direct={a.direct}'",
+        "pathlib.Path(a.out).write_text(line)",
+        "print(line)",
+      ].join("\n"),
+    );
+    const code = await checkAndCreate(await configuredProvider("codeVersion"), {
+      ...workspaceInputs(),
+      name: uniqueName("src"),
+      path: src,
+    });
+    const data = await checkAndCreate(await configuredProvider("dataVersion"), {
+      ...workspaceInputs(),
+      name: uniqueName("iris"),
+      dataType: "uri_folder",
+      path: "test/fixtures/assets/iris",
+    });
+    const env = await environment();
+
+    // A first job writes a named output the second one reads.
+    const first = uniqueName("job");
+    await submit(first, {
+      environmentId: env,
+      computeId: computeId(),
+      command: "echo 42 > ${{outputs.model}}/answer.txt; mkdir outputs; echo 7 > outputs/lucky.txt",
+      outputs: { model: { jobOutputType: "uri_folder" } },
+    });
+    expect((await ended(first)).properties.status, await stdLog(first)).to.equal("Completed");
+
+    server = http.createServer((_req, res) => res.end("bonjour\n"));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+
+    const second = uniqueName("job");
+    const put = await submit(second, {
+      codeId: (code.outs as any).assetId,
+      environmentId: env,
+      computeId: computeId(),
+      command:
+        "python main.py --data ${{inputs.data}} --previous ${{inputs.previous}} --lucky ${{inputs.lucky}} " +
+        "--greeting ${{inputs.greeting}} --direct ${{inputs.raw}} --times ${{inputs.times}} " +
+        "--out ${{outputs.result}}",
+      inputs: {
+        data: { jobInputType: "uri_folder", uri: (data.outs as any).assetReference },
+        previous: { jobInputType: "uri_folder", uri: `azureml://jobs/${first}/outputs/model` },
+        lucky: {
+          jobInputType: "uri_file",
+          uri: `azureml://jobs/${first}/outputs/artifacts/paths/outputs/lucky.txt`,
+        },
+        greeting: { jobInputType: "uri_file", uri: `http://127.0.0.1:${port}/greeting.txt` },
+        raw: {
+          jobInputType: "uri_file",
+          mode: "Direct",
+          uri: "azureml://datastores/workspaceblobstore/paths/raw.csv",
+        },
+        times: { jobInputType: "literal", value: "3" },
+      },
+      outputs: { result: { jobOutputType: "uri_file" } },
+    });
+    expect(put.status, JSON.stringify(put.body)).to.equal(201);
+    const job = await ended(second);
+    expect(job.properties.status, await stdLog(second)).to.equal("Completed");
+    const expected =
+      "bonjour rows=2 answer=42 lucky=7 times=3 direct=azureml://datastores/workspaceblobstore/paths/raw.csv";
+    expect(await stdLog(second)).to.contain(expected);
+    const result = await readBlob(
+      await datastoreContainer("workspaceblobstore"),
+      `azureml/${second}/result/result`,
+    );
+    expect(result).to.equal(expected);
+  });
+});
+
 describe("command jobs: what a PUT accepts @emulator", function () {
   this.timeout(60_000);
 
@@ -524,6 +633,7 @@ describe("command jobs: what a PUT accepts @emulator", function () {
 async function startOwnPlane(options: {
   store?: Store;
   environments?: EnvironmentBuilder;
+  tracking?: TrackingService;
 }): Promise<{ plane: ControlPlane; url: string; close(): Promise<void> }> {
   const emulator = getEmulator();
   const mounted: { plane?: ControlPlane } = {};
@@ -546,7 +656,12 @@ async function startOwnPlane(options: {
     },
     store: options.store,
     retryAfterInSeconds: 0,
-    jobs: { environments: options.environments, blobEndpoint: azurite, log: () => undefined },
+    jobs: {
+      environments: options.environments,
+      tracking: options.tracking,
+      blobEndpoint: azurite,
+      log: () => undefined,
+    },
   });
   mounted.plane = plane;
   return {
@@ -600,7 +715,7 @@ describe("command jobs: emulator start and stop @emulator", function () {
     store.put(JOBS_COLLECTION, `${ws}/jobs/${running}`.toLowerCase(), job(running, "Running"));
     store.put(JOBS_COLLECTION, `${ws}/jobs/${queued}`.toLowerCase(), job(queued, "Queued"));
 
-    const own = await startOwnPlane({ store, environments: machinePythonBuilder() });
+    const own = await startOwnPlane({ store, environments: createEnvironmentBuilder() });
     try {
       const failed = storedJob(store, running);
       expect(failed?.resource.properties?.status).to.equal("Failed");
@@ -617,7 +732,7 @@ describe("command jobs: emulator start and stop @emulator", function () {
 
   it("close() kills running jobs and waits for them; they end Failed, saying the emulator stopped @emulator", async () => {
     const store = createMemoryStore();
-    const own = await startOwnPlane({ store, environments: machinePythonBuilder() });
+    const own = await startOwnPlane({ store, environments: createEnvironmentBuilder() });
     const name = uniqueName("job");
     const tokens = { authorization: `Bearer ${mintEmulatorTokens().arm}` };
     let closed = false;
@@ -630,12 +745,13 @@ describe("command jobs: emulator start and stop @emulator", function () {
           properties: {
             jobType: "Command",
             environmentId: "azureml://registries/azureml/environments/sklearn-1.5/versions/1",
-            command: "mkdir -p outputs; echo $$ > outputs/pid.txt; sleep 300",
+            command: "mkdir -p outputs; echo $$ > outputs/pid.txt; echo ready; sleep 300",
           },
         }),
       });
       expect(put.statusCode, await put.body.text()).to.equal(201);
       await waitForStored(store, name, "Running");
+      await waitForLog(name, "ready"); // the pid is written
       await own.close();
       closed = true;
       const job = storedJob(store, name);
@@ -648,6 +764,89 @@ describe("command jobs: emulator start and stop @emulator", function () {
       if (!closed) {
         await own.close();
       }
+    }
+  });
+});
+
+describe("command jobs: MLflow runs through the TrackingService @emulator", function () {
+  this.timeout(60_000);
+
+  it("creates the job's MLflow run before the command, points the job at it, and ends it with the job's outcome @emulator", async () => {
+    const store = createMemoryStore();
+    const calls: Array<{ call: string; runId: string; detail: unknown; jobStatus: unknown }> = [];
+    const statusOf = (runId: string) => storedJob(store, runId)?.resource.properties?.status;
+    // Records what the runner asks of MLflow; the real service is emulator/mlflow's.
+    const tracking: TrackingService = {
+      trackingPath: `/mlflow/v1.0${getEmulator().info.workspaceId}`,
+      ready: async () => undefined,
+      async createRun(run) {
+        calls.push({
+          call: "create",
+          runId: run.runId,
+          detail: run,
+          jobStatus: statusOf(run.runId),
+        });
+      },
+      async endRun(runId: string, status: TrackingRunStatus) {
+        calls.push({ call: "end", runId, detail: status, jobStatus: statusOf(runId) });
+      },
+      owns: () => false,
+      handle: (_req, res) => res.writeHead(404).end(),
+      close: async () => undefined,
+    };
+    const own = await startOwnPlane({ store, environments: createEnvironmentBuilder(), tracking });
+    try {
+      const ws = getEmulator().info.workspaceId;
+      const put = async (name: string, command: string) => {
+        const r = await request(`${own.url}${ws}/jobs/${name}?${V}`, {
+          method: "PUT",
+          headers: {
+            authorization: `Bearer ${mintEmulatorTokens().arm}`,
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({
+            properties: {
+              jobType: "Command",
+              experimentName: "mlflow-exp",
+              displayName: "nice name",
+              tags: { team: "ml" },
+              environmentId: "azureml://registries/azureml/environments/sklearn-1.5/versions/1",
+              command,
+            },
+          }),
+        });
+        expect(r.statusCode, await r.body.text()).to.equal(201);
+      };
+      const ok = uniqueName("job");
+      const bad = uniqueName("job");
+      await put(
+        ok,
+        'echo "run=$MLFLOW_RUN_ID exp=$MLFLOW_EXPERIMENT_NAME uri=$MLFLOW_TRACKING_URI"',
+      );
+      await put(bad, "exit 3");
+      await waitForStored(store, ok, "Completed");
+      await waitForStored(store, bad, "Failed");
+
+      expect(calls.filter((c) => c.runId === ok)).to.deep.equal([
+        {
+          call: "create",
+          runId: ok,
+          detail: {
+            runId: ok,
+            experimentName: "mlflow-exp",
+            runName: "nice name",
+            tags: { team: "ml" },
+          },
+          jobStatus: "Preparing",
+        },
+        { call: "end", runId: ok, detail: "FINISHED", jobStatus: "Finalizing" },
+      ]);
+      expect(calls.filter((c) => c.runId === bad).map((c) => c.detail)).to.deep.include("FAILED");
+      expect(await stdLog(ok)).to.contain(
+        `run=${ok} exp=mlflow-exp uri=${own.url}${tracking.trackingPath}`,
+      );
+    } finally {
+      await own.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import {
   BatchEndpoint,
   BatchEndpointDefaultDeployment,
   CodeVersion,
+  CommandJob,
   DataVersion,
   EnvironmentVersion,
   ModelVersion,
@@ -41,6 +42,8 @@ const RESOURCES: Record<string, () => any> = {
     new BatchDeployment("r", { endpoint: ENDPOINT, model: "azureml:m:1", compute: "cpu-cluster" }),
   BatchEndpointDefaultDeployment: () =>
     new BatchEndpointDefaultDeployment("r", { endpoint: ENDPOINT, deployment: "blue" }),
+  CommandJob: () =>
+    new CommandJob("r", { ...WORKSPACE, command: "python train.py", environment: "azureml:e:1" }),
 };
 
 /** A program a user would run, printing every resource's `__provider` as one JSON line. */
@@ -57,6 +60,7 @@ const make = {
   BatchEndpoint: () => new azureml.BatchEndpoint("r", { ...W, name: "scorer" }),
   BatchDeployment: () => new azureml.BatchDeployment("r", { endpoint: E, model: "azureml:m:1", compute: "cpu-cluster" }),
   BatchEndpointDefaultDeployment: () => new azureml.BatchEndpointDefaultDeployment("r", { endpoint: E, deployment: "blue" }),
+  CommandJob: () => new azureml.CommandJob("r", { ...W, command: "python train.py", environment: "azureml:e:1" }),
 };
 (async () => {
   const texts = {};

@@ -18,7 +18,8 @@ export type ResourceKind =
   | "modelVersion"
   | "batchEndpoint"
   | "batchDeployment"
-  | "batchEndpointDefaultDeployment";
+  | "batchEndpointDefaultDeployment"
+  | "commandJob";
 
 export async function configuredProvider<I = any, O = any>(
   kind: ResourceKind,
