@@ -145,6 +145,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       now,
     }),
     sweeps: options.jobs?.sweeps,
+    tracking: options.jobs?.tracking,
     nextSequence: () => services.nextSequence(),
     log: options.jobs?.log,
   });

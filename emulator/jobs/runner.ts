@@ -350,11 +350,20 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       const tracking = jobsOptions.tracking;
       if (tracking !== undefined) {
         await tracking.ready();
+        // A sweep's trial: its hyperparameters as MLflow parameters, the sweep as its parent run.
+        const hyperparameters =
+          initial.run.parent === undefined ? undefined : trialHyperparameters(props);
         await tracking.createRun({
           runId: name,
           experimentName: String(props.experimentName ?? "Default"),
           runName: typeof props.displayName === "string" ? props.displayName : undefined,
-          tags: stringMap(props.tags),
+          tags: {
+            ...stringMap(props.tags),
+            ...(initial.run.parent === undefined
+              ? {}
+              : { "mlflow.parentRunId": initial.run.parent }),
+          },
+          ...(hyperparameters === undefined ? {} : { params: hyperparameters }),
         });
         trackingRun = true;
       }
@@ -799,6 +808,22 @@ function stringMap(value: unknown): Record<string, string> {
 }
 
 /** A folder name for a job (job names are `[a-zA-Z0-9][a-zA-Z0-9_-]*`, but stay safe). */
+/** A sweep trial's hyperparameters (its `hyperparameters` job property) as MLflow parameters. */
+function trialHyperparameters(props: Json): Record<string, string> | undefined {
+  const text = asObject(props.properties).hyperparameters;
+  if (typeof text !== "string") {
+    return undefined;
+  }
+  try {
+    const values = asObject(JSON.parse(text));
+    return Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 function folderName(name: string): string {
   return /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name) ? name : `job-${randomUUID()}`;
 }

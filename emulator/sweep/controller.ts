@@ -13,6 +13,7 @@ import type { OperationManager } from "../operations";
 import type { ControlPlaneSettings } from "../router";
 import { childId, storeKey } from "../state/ids";
 import type { Store } from "../state/store";
+import type { TrackingService } from "../mlflow/types";
 import { normalizeJobProperties } from "../jobs/spec";
 import {
   JOBS_COLLECTION,
@@ -37,8 +38,9 @@ export interface SweepOptions {
   /** Samples trials' values. @default Optuna in a cached environment (createOptunaSamplerFactory) */
   readonly sampler?: SamplerFactory;
   /**
-   * Where trials' metrics are read. Without one, no trial has a metric: early termination never
-   * fires and the sweep ends with no best trial.
+   * Where trials' metrics are read. @default the workspace's MLflow tracking (the trials' metric
+   * history), when the emulator has one; without either, no trial has a metric: early
+   * termination never fires and the sweep ends with no best trial.
    */
   readonly metrics?: TrialMetricSource;
   /** Time between two looks at a sweep's trials. @default 500 */
@@ -53,6 +55,8 @@ export interface SweepControllerOptions {
   runner: JobRunner;
   sampler: SamplerFactory;
   metrics?: TrialMetricSource;
+  /** The workspace's MLflow tracking: the sweep's own run, and the default metric source. */
+  tracking?: TrackingService;
   tickInMs?: number;
   /** The control plane's creation sequence (list order). */
   nextSequence: () => number;
@@ -99,6 +103,12 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
   const tickInMs = options.tickInMs ?? 500;
   const log =
     options.log ?? ((line: string) => process.stderr.write(`azureml-emulator: ${line}\n`));
+  const tracking = options.tracking;
+  const metrics: TrialMetricSource | undefined =
+    options.metrics ??
+    (tracking === undefined
+      ? undefined
+      : { history: (trial, metric) => tracking.metricHistory(trial, metric) });
   const active = new Map<string, { abort: AbortController; done: Promise<void> }>();
   let closed = false;
 
@@ -163,11 +173,11 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
     });
 
   const readMetric = async (trial: string, metric: string): Promise<number[]> => {
-    if (options.metrics === undefined) {
+    if (metrics === undefined) {
       return [];
     }
     try {
-      return (await options.metrics.history(trial, metric)).filter((v) => Number.isFinite(v));
+      return (await metrics.history(trial, metric)).filter((v) => Number.isFinite(v));
     } catch (error) {
       log(`sweep: reading ${metric} of ${trial} failed: ${(error as Error).message}`);
       return [];
@@ -234,27 +244,12 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
     }
     const props = asObject(sweep.resource.properties);
     const plan = planSweep(props);
-    const startedAt = now();
     const trials: TrialState[] = [];
-    const evaluated = new Map<string, number>();
     let sampler: SweepSampler | undefined;
     let ending: SweepEnded | undefined;
     let total = plan.maxTotalTrials;
-    const timer =
-      plan.timeoutInMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              abort.abort(
-                new SweepEnded("Canceled", {
-                  code: "UserError",
-                  message: `The sweep job exceeded its timeout (limits.timeout ${String(
-                    asObject(props.limits).timeout,
-                  )}); its running trials were canceled.`,
-                }),
-              ),
-            Math.max(0, plan.timeoutInMs - (now() - startedAt)),
-          );
+    let timer: NodeJS.Timeout | undefined;
+    let trackingRun = false;
     try {
       setProps(name, (p) => ({ ...p, status: "Preparing" }));
       try {
@@ -279,6 +274,19 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
       if (sampler.gridSize !== undefined) {
         total = Math.min(total, sampler.gridSize);
       }
+      // The sweep's own MLflow run: its trials' runs name it as their parent.
+      if (tracking !== undefined) {
+        try {
+          await tracking.createRun({
+            runId: name,
+            experimentName: String(props.experimentName ?? "Default"),
+            runName: typeof props.displayName === "string" ? props.displayName : undefined,
+          });
+          trackingRun = true;
+        } catch (error) {
+          log(`sweep ${name}: its MLflow run could not be made: ${(error as Error).message}`);
+        }
+      }
       setProps(
         name,
         (p) => ({ ...p, status: "Running" }),
@@ -287,6 +295,22 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
         },
       );
 
+      // The sweep's timeout counts from Running (after its sampler is ready), as trials can only
+      // start from then.
+      if (plan.timeoutInMs !== undefined) {
+        timer = setTimeout(
+          () =>
+            abort.abort(
+              new SweepEnded("Canceled", {
+                code: "UserError",
+                message: `The sweep job exceeded its timeout (limits.timeout ${String(
+                  asObject(props.limits).timeout,
+                )}); its running trials were canceled.`,
+              }),
+            ),
+          plan.timeoutInMs,
+        );
+      }
       const tell = async (t: TrialState, outcome: TrialOutcome, value?: number) => {
         await sampler?.tell(t.number, outcome, value);
       };
@@ -320,12 +344,7 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
             running: t.ended === undefined && t.earlyTerminated !== true,
             values: t.values,
           }));
-          for (const victim of trialsToTerminate(
-            plan.earlyTermination,
-            plan.goal,
-            curves,
-            evaluated,
-          )) {
+          for (const victim of trialsToTerminate(plan.earlyTermination, plan.goal, curves)) {
             const t = trials.find((x) => x.name === victim);
             if (t !== undefined) {
               t.earlyTerminated = true;
@@ -373,7 +392,7 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
         if (best === undefined) {
           log(
             `sweep ${name}: no trial logged ${plan.primaryMetric}` +
-              (options.metrics === undefined ? " (no metric source)" : ""),
+              (metrics === undefined ? " (no metric source)" : ""),
           );
         }
         finish(name, "Completed");
@@ -403,6 +422,17 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
         clearTimeout(timer);
       }
       sampler?.close();
+      if (trackingRun && tracking !== undefined) {
+        const status = statusOf(name);
+        await tracking
+          .endRun(
+            name,
+            status === "Completed" ? "FINISHED" : status === "Failed" ? "FAILED" : "KILLED",
+          )
+          .catch((error: unknown) =>
+            log(`sweep ${name}: its MLflow run could not be ended: ${(error as Error).message}`),
+          );
+      }
     }
   };
 

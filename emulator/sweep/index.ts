@@ -8,6 +8,7 @@ import type { OperationManager } from "../operations";
 import type { ControlPlaneSettings } from "../router";
 import { childId, storeKey } from "../state/ids";
 import type { Store } from "../state/store";
+import type { TrackingService } from "../mlflow/types";
 import { JOBS_COLLECTION, type JobRunner, type StoredJob } from "../jobs/types";
 import { createSweepController, type SweepOptions } from "./controller";
 import { createOptunaSamplerFactory } from "./sampler";
@@ -22,6 +23,8 @@ export interface JobsRunnerOptions {
   /** The command job runner. */
   commands: JobRunner;
   sweeps?: SweepOptions;
+  /** The workspace's MLflow tracking (the sweep's run, trials' metrics). */
+  tracking?: TrackingService;
   nextSequence: () => number;
   log?: (line: string) => void;
 }
@@ -37,6 +40,7 @@ export function createJobsRunner(options: JobsRunnerOptions): JobRunner {
     runner: commands,
     sampler: options.sweeps?.sampler ?? createOptunaSamplerFactory({ log: options.log }),
     metrics: options.sweeps?.metrics,
+    tracking: options.tracking,
     tickInMs: options.sweeps?.tickInMs,
     nextSequence: options.nextSequence,
     pool: (props) => checkRunnable(refs, props),

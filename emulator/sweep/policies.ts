@@ -1,8 +1,8 @@
 /**
  * Early termination, with Azure's documented semantics. Each time a trial logs the primary metric
- * is one interval (1-based). A policy is evaluated for a trial at interval k when
- * k >= delayEvaluation and k is a multiple of evaluationInterval (0 counts as 1), comparing the
- * trial with every trial (running or ended) that has reached interval k:
+ * is one interval (1-based). Intervals k >= delayEvaluation that are multiples of
+ * evaluationInterval (0 counts as 1) are evaluation points; a running trial is judged at the
+ * latest one it has reached, against every trial (running or ended) that has reached it too:
  *
  * - Bandit: terminated when its value at k is outside the slack of the best value at k
  *   (maximize: below best / (1 + slackFactor), or below best - slackAmount; minimize: above
@@ -67,7 +67,12 @@ export function terminatesAt(
       });
       const head = trial.values.slice(0, k);
       const bestSoFar = head.reduce((b, v) => (better(goal, v, b) ? v : b));
-      return better(goal, median(averages), bestSoFar);
+      // Averages carry rounding (a constant curve's average can differ from it in the last bit):
+      // only a median better by more than that stops the trial.
+      const m = median(averages);
+      return (
+        better(goal, m, bestSoFar) && Math.abs(m - bestSoFar) > 1e-9 * Math.max(1, Math.abs(m))
+      );
     }
     case "TruncationSelection": {
       const cut = Math.floor((peers.length * policy.truncationPercentage) / 100);
@@ -85,29 +90,34 @@ export function terminatesAt(
   }
 }
 
+/** The last interval up to `reached` at which the policy is evaluated, or 0 when none is. */
+export function latestEvaluationPoint(policy: EarlyTermination, reached: number): number {
+  for (let k = reached; k >= 1; k--) {
+    if (isEvaluationPoint(policy, k)) {
+      return k;
+    }
+  }
+  return 0;
+}
+
 /**
- * The running trials the policy terminates now. `evaluated` holds, per trial, the last interval
- * already evaluated; it is advanced so each interval is evaluated once, when the trial reaches it.
+ * The running trials the policy terminates now: each is judged at the latest evaluation point
+ * it has reached, against every trial that has reached it too. A trial is judged again on each
+ * look, so trials that reach that interval later still count (as Azure applies the policy
+ * periodically, not once per interval).
  */
 export function trialsToTerminate(
   policy: EarlyTermination,
   goal: Goal,
   trials: readonly TrialCurve[],
-  evaluated: Map<string, number>,
 ): string[] {
-  const out: string[] = [];
-  for (const trial of trials) {
-    if (!trial.running) {
-      continue;
-    }
-    const from = (evaluated.get(trial.name) ?? 0) + 1;
-    for (let k = from; k <= trial.values.length; k++) {
-      evaluated.set(trial.name, k);
-      if (isEvaluationPoint(policy, k) && terminatesAt(policy, goal, trial, trials, k)) {
-        out.push(trial.name);
-        break;
+  return trials
+    .filter((trial) => {
+      if (!trial.running) {
+        return false;
       }
-    }
-  }
-  return out;
+      const k = latestEvaluationPoint(policy, trial.values.length);
+      return k >= 1 && terminatesAt(policy, goal, trial, trials, k);
+    })
+    .map((t) => t.name);
 }

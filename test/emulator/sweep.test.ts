@@ -43,9 +43,9 @@ async function environment(): Promise<string> {
   return id;
 }
 
-// A trial: logs `score` for its curve, fails for --fail, sleeps when the curve says so.
-//   fast curves log 200 values at once and end; `slow` logs 0.1 every 0.1 s for a minute, so it
-//   ends early only when a policy terminates it (or a cancel does).
+// A trial: logs `score` for its curve, fails for --fail, sleeps when the curve says so. Curves
+// log 200 values at once; `good`, `good2` and `mid` then end, `slow` sleeps a minute, so it ends
+// early only when a policy terminates it (or a cancel does).
 const TRIAL_PY = `
 import argparse, time
 ${LOG_METRIC_PY}
@@ -58,13 +58,11 @@ args = p.parse_args()
 print("trial", args.x, args.kind, args.curve, flush=True)
 if args.fail and args.kind == args.fail:
     raise SystemExit("scripted failure for kind " + args.kind)
-if args.curve == "slow":
-    for _ in range(600):
-        log_metric("score", 0.1)
-        time.sleep(0.1)
-elif args.curve in ("good", "mid"):
+if args.curve in ("slow", "good", "good2", "mid"):
     for _ in range(200):
-        log_metric("score", 0.9 if args.curve == "good" else 0.5)
+        log_metric("score", {"slow": 0.1, "mid": 0.5}.get(args.curve, 0.9))
+    if args.curve == "slow":
+        time.sleep(60)
 elif args.curve == "sleep":
     time.sleep(60)
 else:
@@ -116,6 +114,12 @@ async function trials(name: string): Promise<any[]> {
   const r = await armCall("GET", `${ws()}/jobs?parentJobName=${name}`);
   expect(r.status, JSON.stringify(r.body)).to.equal(200);
   return (r.body.value as any[]).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The error Run History gives for a job, for assertion messages. */
+async function runError(name: string): Promise<string> {
+  const history = await armCall("GET", `/history/v1.0${ws()}/runs/${name}`);
+  return JSON.stringify(history.body?.error ?? null);
 }
 
 const params = (trial: any) => JSON.parse(trial.properties.properties.hyperparameters);
@@ -278,37 +282,44 @@ describe("sweep jobs: running @emulator", function () {
     expect(failed.properties.properties.best_child_run_id).to.equal(undefined);
   });
 
-  const policies: Array<[string, Record<string, unknown>]> = [
-    [
-      "Bandit with a slack amount",
-      { policyType: "Bandit", slackAmount: 0.3, evaluationInterval: 1 },
-    ],
+  // The third curve is one the policy keeps whichever trials it is compared with (two trials run
+  // at a time on the serverless pool): `mid` is inside the slack of `good` and never the lowest
+  // third; next to `good` alone, `mid` would be below the median, so MedianStopping gets `good2`.
+  const policies: Array<[string, Record<string, unknown>, string]> = [
+    ["Bandit with a slack amount", { policyType: "Bandit", slackAmount: 0.5 }, "mid"],
     [
       "Bandit with a slack factor",
-      { policyType: "Bandit", slackFactor: 0.5, evaluationInterval: 2, delayEvaluation: 4 },
+      { policyType: "Bandit", slackFactor: 1, evaluationInterval: 2, delayEvaluation: 4 },
+      "mid",
     ],
-    ["MedianStopping", { policyType: "MedianStopping", evaluationInterval: 1, delayEvaluation: 2 }],
+    [
+      "MedianStopping",
+      { policyType: "MedianStopping", evaluationInterval: 1, delayEvaluation: 2 },
+      "good2",
+    ],
     [
       "TruncationSelection",
       { policyType: "TruncationSelection", truncationPercentage: 34, evaluationInterval: 1 },
+      "mid",
     ],
   ];
-  for (const [what, policy] of policies) {
+  for (const [what, policy, third] of policies) {
     it(`terminates the trial whose curve lags by ${what}: it ends Canceled, the others complete @emulator`, async () => {
       const name = uniqueName("early");
       await sweep(name, {
-        searchSpace: { curve: ["choice", [["slow", "good", "mid"]]] },
+        searchSpace: { curve: ["choice", [["slow", "good", third]]] },
         trial: { command: "python trial.py --curve ${{search_space.curve}}" },
         limits: { jobLimitsType: "Sweep", maxTotalTrials: 3, maxConcurrentTrials: 3 },
         earlyTermination: policy,
       });
       const done = await ended(name);
-      expect(done.properties.status).to.equal("Completed");
+      expect(done.properties.status, await runError(name)).to.equal("Completed");
       const children = await trials(name);
       const byCurve = Object.fromEntries(children.map((t) => [params(t).curve, t]));
-      expect(byCurve.slow.properties.status).to.equal("Canceled");
-      expect(byCurve.good.properties.status).to.equal("Completed");
-      expect(byCurve.mid.properties.status).to.equal("Completed");
+      const seen = JSON.stringify(children.map((t) => [params(t).curve, t.properties.status]));
+      expect(byCurve.slow.properties.status, seen).to.equal("Canceled");
+      expect(byCurve.good.properties.status, seen).to.equal("Completed");
+      expect(byCurve[third].properties.status, seen).to.equal("Completed");
       expect(done.properties.properties.best_child_run_id).to.equal(byCurve.good.name);
     });
   }
