@@ -348,9 +348,6 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
             const t = trials.find((x) => x.name === victim);
             if (t !== undefined) {
               t.earlyTerminated = true;
-              log(
-                `sweep ${name}: trial ${victim} terminated early by ${plan.earlyTermination.policyType}`,
-              );
               runner.cancel(victim);
             }
           }
