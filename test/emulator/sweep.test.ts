@@ -320,7 +320,9 @@ describe("sweep jobs: running @emulator", function () {
       expect(byCurve.slow.properties.status, seen).to.equal("Canceled");
       expect(byCurve.good.properties.status, seen).to.equal("Completed");
       expect(byCurve[third].properties.status, seen).to.equal("Completed");
-      expect(done.properties.properties.best_child_run_id).to.equal(byCurve.good.name);
+      // good and good2 tie: either is the best.
+      const bests = [byCurve.good.name, ...(third === "good2" ? [byCurve.good2.name] : [])];
+      expect(bests).to.include(done.properties.properties.best_child_run_id);
     });
   }
 
