@@ -27,6 +27,15 @@ export type { PreparedTls, TlsMaterial, TlsOptions } from "./tls";
 // prepareTls lets a test runner create the CA before Node starts (NODE_EXTRA_CA_CERTS), then pass certDir.
 export { MissingPeerDependencyError } from "./net";
 export { prepareTls } from "./tls";
+// The rooms jobs use, for callers that configure them or run clients against them.
+export { createEnvironmentBuilder, type EnvironmentBuilderOptions } from "./envs/builder";
+export {
+  createTrackingService,
+  trackingEnvironment,
+  type LocalTrackingService,
+  type TrackingEnvironmentOptions,
+  type TrackingServiceOptions,
+} from "./mlflow";
 
 /** How long-running resources advance: at once, after N polls, or after a time. */
 export type Progression = NonNullable<ControlPlaneOptions["progression"]>;
@@ -65,8 +74,8 @@ export interface EmulatorOptions {
    */
   readonly strict?: boolean;
   /**
-   * Prepares jobs' Python environments. @default uv virtual environments cached by content
-   * (`createEnvironmentBuilder()` of `emulator/envs`)
+   * Prepares jobs' Python environments. @default the uv builder of `emulator/envs`
+   * (`createEnvironmentBuilder()`: conda files become virtual environments cached by content)
    */
   readonly environments?: EnvironmentBuilder;
   /** The workspace's MLflow tracking service; jobs get no MLflow run or variables without it. */

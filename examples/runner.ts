@@ -1,22 +1,19 @@
-// Runs an example Pulumi program without the Pulumi CLI, through the in-process engine of
-// test/support/programRunner.ts: preview, then up (and destroy when asked), printing the plan
-// and the stack outputs the way `pulumi up` would.
+// Runs an example Pulumi program through the real engine (tools/engine.ts, tools/stack.ts): preview,
+// then up (and destroy when asked), printing what the CLI prints. The program runs as an inline
+// program over a throwaway project that has this package installed from its packed tarball; its
+// project folder's files are copied there, so relative paths work as in `pulumi up`.
 //
 //   node dist/examples/runner.js <example-dir-or-module> [--preview] [--destroy-after]
-//        [--stack dev] [--config azureml:armEndpoint=https://…]… [--host-dir <dir>] [--show-secrets]
+//        [--stack dev] [--config azureml:armEndpoint=https://…]…
 //
 // Stack config comes from PULUMI_CONFIG (a JSON object, as the engine gives plugins) and then
-// from --config flags. Providers run in this process, so AZUREML_* variables apply as well.
+// from --config flags. The provider host inherits this process's environment (AZUREML_*,
+// IDENTITY_ENDPOINT, …).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import {
-  createProgramRunner,
-  isDeploymentError,
-  type Operation,
-  type OperationKind,
-  type Program,
-  type ProgramOutputs,
-} from "../test/support/programRunner";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { ensureEngine } from "../tools/engine";
+import { createEngineStack, type RunResult } from "../tools/stack";
 import { findRepoRoot } from "../test/support/userProject";
 
 export interface RunnerArgs {
@@ -25,13 +22,11 @@ export interface RunnerArgs {
   readonly destroyAfter: boolean;
   readonly stack: string;
   readonly config: Record<string, string>;
-  readonly hostDir: string | undefined;
-  readonly showSecrets: boolean;
 }
 
 export const USAGE =
   "usage: runner <example-dir-or-module> [--preview] [--destroy-after] [--stack <name>] " +
-  "[--config <key>=<value>]... [--host-dir <dir>] [--show-secrets]";
+  "[--config <key>=<value>]...";
 
 /** Parses the command line (without `node` and the script). Throws TypeError on bad input. */
 export function parseRunnerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): RunnerArgs {
@@ -42,8 +37,6 @@ export function parseRunnerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   let previewOnly = false;
   let destroyAfter = false;
   let stack = "dev";
-  let hostDir: string | undefined;
-  let showSecrets = false;
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) {
@@ -60,14 +53,8 @@ export function parseRunnerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       case "--destroy-after":
         destroyAfter = true;
         break;
-      case "--show-secrets":
-        showSecrets = true;
-        break;
       case "--stack":
         stack = value(i++, arg);
-        break;
-      case "--host-dir":
-        hostDir = value(i++, arg);
         break;
       case "--config":
       case "-c": {
@@ -89,7 +76,7 @@ export function parseRunnerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   if (target === undefined) {
     throw new TypeError(USAGE);
   }
-  return { target, previewOnly, destroyAfter, stack, config, hostDir, showSecrets };
+  return { target, previewOnly, destroyAfter, stack, config };
 }
 
 function parseConfigJson(text: string): Record<string, string> {
@@ -100,55 +87,6 @@ function parseConfigJson(text: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
-}
-
-const SYMBOLS: Record<OperationKind, string> = {
-  create: "+ ",
-  update: "~ ",
-  replace: "+-",
-  delete: "- ",
-  same: "  ",
-};
-
-/** One line per resource that changes, like the CLI's resource table. */
-export function formatPlan(operations: readonly Operation[]): string[] {
-  const shown = operations.filter((o) => o.op !== "same");
-  const typeWidth = Math.max(4, ...shown.map((o) => o.type.length));
-  const nameWidth = Math.max(4, ...shown.map((o) => o.name.length));
-  return shown.map((o) => {
-    const reason =
-      o.op === "replace"
-        ? `  [diff: ${(o.replaces ?? []).map((k) => `~${k}`).join(", ")}${o.deleteBeforeReplace ? "; delete before replace" : ""}]`
-        : o.op === "update" && o.changedKeys?.length
-          ? `  [diff: ${o.changedKeys.map((k) => `~${k}`).join(", ")}]`
-          : "";
-    return ` ${SYMBOLS[o.op]}  ${o.type.padEnd(typeWidth)}  ${o.name.padEnd(nameWidth)}  ${o.op}${reason}`.trimEnd();
-  });
-}
-
-/** The "Resources:" summary: counts per kind, with the unchanged ones last. */
-export function formatSummary(operations: readonly Operation[], preview: boolean): string[] {
-  const count = (op: OperationKind) => operations.filter((o) => o.op === op).length;
-  const verbs: Record<OperationKind, [string, string]> = {
-    create: ["to create", "created"],
-    update: ["to update", "updated"],
-    replace: ["to replace", "replaced"],
-    delete: ["to delete", "deleted"],
-    same: ["unchanged", "unchanged"],
-  };
-  const lines = (["create", "update", "replace", "delete"] as const)
-    .filter((op) => count(op) > 0)
-    .map((op) => `    ${SYMBOLS[op].trim()} ${count(op)} ${verbs[op][preview ? 0 : 1]}`);
-  if (count("same") > 0) {
-    lines.push(`    ${count("same")} unchanged`);
-  }
-  return lines.length > 0 ? lines : ["    no resources"];
-}
-
-export function formatOutputs(outputs: ProgramOutputs): string[] {
-  const keys = Object.keys(outputs).sort();
-  const width = Math.max(0, ...keys.map((k) => k.length));
-  return keys.map((k) => `    ${`${k}:`.padEnd(width + 1)} ${JSON.stringify(outputs[k])}`);
 }
 
 export interface ResolvedExample {
@@ -223,80 +161,47 @@ function projectName(projectDir: string): string {
   return match?.[1] ?? path.basename(projectDir);
 }
 
-function loadProgram(modulePath: string): Program {
+/** The program a compiled example module exports (default, or `program`). */
+export function loadProgram(modulePath: string): PulumiFn {
   const loaded = require(modulePath) as { default?: unknown; program?: unknown };
   const program = typeof loaded.default === "function" ? loaded.default : loaded.program;
   if (typeof program !== "function") {
     throw new Error(`${modulePath} exports neither a default function nor "program"`);
   }
-  return program as Program;
+  return program as PulumiFn;
 }
 
 export interface RunExampleResult {
-  readonly outputs: ProgramOutputs;
-  readonly operations: readonly Operation[];
+  readonly preview: RunResult;
+  readonly up: RunResult | undefined;
 }
 
-/** Previews, deploys and optionally destroys one example; prints like the CLI. */
+/** Previews, deploys and optionally destroys one example through the engine; prints what the CLI prints. */
 export async function runExample(
   args: RunnerArgs,
-  print: (line: string) => void = (line) => console.log(line),
+  print: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<RunExampleResult> {
-  const repoRoot = findRepoRoot();
-  const example = resolveExample(args.target, repoRoot);
-  const program = loadProgram(example.modulePath);
-  // Providers import "pulumi-azureml/…" from the host's cwd: the example's own install when it
-  // has one, else the repository (where the package resolves to itself).
-  const hostDir =
-    args.hostDir ??
-    (existsSync(path.join(example.projectDir, "node_modules", "pulumi-azureml"))
-      ? example.projectDir
-      : repoRoot);
-  const runner = createProgramRunner({
-    project: example.project,
-    stack: args.stack,
+  const example = resolveExample(args.target, findRepoRoot());
+  const engine = await ensureEngine({ log: (line) => print(`${line}\n`) });
+  const stack = await createEngineStack({
+    engine,
+    projectName: example.project,
+    stackName: args.stack,
+    program: loadProgram(example.modulePath),
+    files: [example.projectDir],
     config: args.config,
-    hostDir,
-    // Pulumi runs a program in its project directory (relative asset paths).
-    workDir: example.projectDir,
-    maskSecrets: !args.showSecrets,
+    onOutput: print,
   });
-  print(`Previewing update (${args.stack}):`);
-  const planned = await runner.preview(program);
-  printRun(print, runner.operations, planned, true);
-  let outputs = planned;
-  if (!args.previewOnly) {
-    print(`Updating (${args.stack}):`);
-    outputs = await runner.up(program);
-    printRun(print, runner.operations, outputs, false);
+  try {
+    const preview = await stack.preview();
+    const up = args.previewOnly ? undefined : await stack.up();
+    if (up && args.destroyAfter) {
+      await stack.destroy();
+    }
+    return { preview, up };
+  } finally {
+    await stack.close();
   }
-  const operations = [...runner.operations];
-  if (args.destroyAfter && !args.previewOnly) {
-    print(`Destroying (${args.stack}):`);
-    await runner.destroy();
-    printRun(print, runner.operations, {}, false);
-  }
-  return { outputs, operations };
-}
-
-export function printRun(
-  print: (line: string) => void,
-  operations: readonly Operation[],
-  outputs: ProgramOutputs,
-  preview: boolean,
-): void {
-  for (const line of formatPlan(operations)) {
-    print(line);
-  }
-  if (Object.keys(outputs).length > 0) {
-    print("");
-    print("Outputs:");
-    formatOutputs(outputs).forEach((line) => print(line));
-  }
-  print("");
-  print("Resources:");
-  formatSummary(operations, preview).forEach((line) => print(line));
-  print("");
 }
 
 async function main(): Promise<void> {
@@ -311,7 +216,7 @@ async function main(): Promise<void> {
   try {
     await runExample(args);
   } catch (error) {
-    console.error(isDeploymentError(error) ? `error: ${error.message}` : error);
+    console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
   }
 }

@@ -159,6 +159,10 @@ export function createEnvironmentBuilder(
         build.waiters -= 1;
         if (build.waiters === 0) {
           stoppedBuild = true;
+          // A caller arriving from now on starts afresh instead of joining a build being stopped.
+          if (building.get(key) === build) {
+            building.delete(key);
+          }
           build.controller.abort(signal?.reason);
         }
       };

@@ -22,7 +22,7 @@ import {
   type Json,
 } from "../handlers/common";
 import { childId, stableGuid, storeKey, workspaceArmId } from "../state/ids";
-import { ARTIFACT_DATASTORE, COLLECTIONS } from "../state/seed";
+import { ARTIFACT_DATASTORE, COLLECTIONS, workspaceResource } from "../state/seed";
 import { EMULATOR_TENANT_ID } from "../tokens";
 import {
   resolveCode,
@@ -186,7 +186,7 @@ function createOrUpdate(hc: HandlerContext, runner: JobRunner) {
       properties: {
         ...properties,
         status: "NotStarted",
-        services: jobServices(hc, name),
+        services: { ...asObject(properties.services), ...jobServices(hc, name) },
       },
     },
     run: { pool: pool.pool, nodes: pool.nodes },
@@ -308,7 +308,7 @@ function jobImmutable(changed: string[]): EmulatorError {
 
 /** The Studio and Tracking services Azure lists on a job. */
 function jobServices(hc: HandlerContext, name: string): Json {
-  const { scope, location } = hc.services.settings;
+  const { scope } = hc.services.settings;
   const wsid =
     `/subscriptions/${scope.subscriptionId}/resourcegroups/${scope.resourceGroupName}` +
     `/workspaces/${scope.workspaceName}`;
@@ -316,10 +316,8 @@ function jobServices(hc: HandlerContext, name: string): Json {
     Tracking: {
       jobServiceType: "Tracking",
       port: null,
-      endpoint:
-        `azureml://${location}.api.azureml.ms/mlflow/v1.0/subscriptions/${scope.subscriptionId}` +
-        `/resourceGroups/${scope.resourceGroupName}/providers/Microsoft.MachineLearningServices` +
-        `/workspaces/${scope.workspaceName}?`,
+      // The workspace's own tracking URI, as Azure lists it.
+      endpoint: `${String(asObject(workspaceResource(hc.services.settings).properties).mlFlowTrackingUri)}?`,
       status: null,
       errorMessage: null,
       properties: null,

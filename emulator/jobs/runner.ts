@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { EnvironmentBuilder, PreparedEnvironment } from "../envs/types";
 import { asObject, type Json } from "../handlers/common";
+import { trackingEnvironment } from "../mlflow/environment";
 import type { OperationManager } from "../operations";
 import type { ControlPlaneSettings } from "../router";
 import { childId, storeKey } from "../state/ids";
@@ -349,22 +350,31 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       // MLflow run, made before the command so the job logs into it.
       const tracking = jobsOptions.tracking;
       if (tracking !== undefined) {
-        await tracking.ready();
-        // A sweep's trial: its hyperparameters as MLflow parameters, the sweep as its parent run.
-        const hyperparameters =
-          initial.run.parent === undefined ? undefined : trialHyperparameters(props);
-        await tracking.createRun({
-          runId: name,
-          experimentName: String(props.experimentName ?? "Default"),
-          runName: typeof props.displayName === "string" ? props.displayName : undefined,
-          tags: {
-            ...stringMap(props.tags),
-            ...(initial.run.parent === undefined
-              ? {}
-              : { "mlflow.parentRunId": initial.run.parent }),
-          },
-          ...(hyperparameters === undefined ? {} : { params: hyperparameters }),
-        });
+        try {
+          // The server may take tens of seconds to start: a cancel or close must not wait for it.
+          await untilAborted(tracking.ready(), abort.signal);
+          // A sweep's trial: its hyperparameters as MLflow parameters, the sweep as its parent run.
+          const hyperparameters =
+            initial.run.parent === undefined ? undefined : trialHyperparameters(props);
+          await tracking.createRun({
+            runId: name,
+            experimentName: String(props.experimentName ?? "Default"),
+            runName: typeof props.displayName === "string" ? props.displayName : undefined,
+            tags: {
+              ...stringMap(props.tags),
+              ...(initial.run.parent === undefined
+                ? {}
+                : { "mlflow.parentRunId": initial.run.parent }),
+            },
+            ...(hyperparameters === undefined ? {} : { params: hyperparameters }),
+          });
+        } catch (error) {
+          checkCanceled();
+          throw new JobEnded("Failed", {
+            code: "SystemError",
+            message: `The workspace's MLflow tracking could not create the job's run: ${(error as Error)?.message ?? String(error)}`,
+          });
+        }
         trackingRun = true;
       }
       checkCanceled();
@@ -550,16 +560,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     }
     const tracking = jobsOptions.tracking;
     if (tracking !== undefined) {
-      Object.assign(variables, {
-        MLFLOW_TRACKING_URI: `${settings.publicUrl}${tracking.trackingPath}`,
-        MLFLOW_RUN_ID: name,
-        MLFLOW_EXPERIMENT_NAME: experiment,
-        MLFLOW_TRACKING_TOKEN: mintToken({ audience: ARM_AUDIENCE }),
-      });
-      if (jobsOptions.caCertPath !== undefined) {
-        variables.MLFLOW_TRACKING_SERVER_CERT_PATH = jobsOptions.caCertPath;
-        variables.REQUESTS_CA_BUNDLE = jobsOptions.caCertPath;
-      }
+      Object.assign(
+        variables,
+        trackingEnvironment({
+          armEndpoint: settings.publicUrl,
+          trackingPath: tracking.trackingPath,
+          token: mintToken({ audience: ARM_AUDIENCE }),
+          caCertPath: jobsOptions.caCertPath,
+          experimentName: experiment,
+          runId: name,
+        }),
+      );
     }
     return variables;
   };
@@ -716,6 +727,27 @@ const INHERITED_VARIABLES = [
   "https_proxy",
   "no_proxy",
 ] as const;
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise itself keeps going). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
 
 function abortReason(signal: AbortSignal): JobEnded {
   const reason: unknown = signal.reason;

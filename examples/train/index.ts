@@ -1,7 +1,7 @@
 /**
  * The iris LightGBM training of the Azure ML REST articles, as one Pulumi program: an environment
- * whose conda file lists mlflow, lightgbm, pandas and scikit-learn; the iris data kept in this
- * repository (examples/assets/data/iris.csv) as a data asset; training code that logs through
+ * whose conda file lists mlflow, lightgbm, pandas and scikit-learn; Fisher's iris data (all 150
+ * rows, examples/train/data/iris.csv) as a data asset; training code that logs through
  * MLflow autologging and writes an MLflow model; a command job that `pulumi up` runs to the end;
  * and a model registered from the job's model output. Paths are relative to this project
  * directory (examples/train).
@@ -30,8 +30,8 @@ export function program() {
   const iris = new DataVersion("iris-csv", {
     ...workspace,
     dataType: "uri_file",
-    path: "../assets/data/iris.csv",
-    description: "Fisher's iris measurements",
+    path: "data/iris.csv",
+    description: "Fisher's iris measurements: 150 flowers of three species",
   });
 
   const train = new CommandJob("train-lightgbm-iris", {

@@ -201,14 +201,19 @@ export async function diff(
   news: BatchEndpointInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.DiffResult> {
-  const changes = classifyEndpointChanges(olds, news, settingsOrUndefined(config));
+  const settings = settingsOrUndefined(config);
+  const changes = classifyEndpointChanges(olds, news, settings);
   if (changes.replaces.length > 0) {
+    // The same name (unique per region) must be freed first; another name or workspace need not.
+    const newId = designatedEndpointId(news, settings);
+    const sameEndpoint = newId === undefined || newId === designatedEndpointId(olds, settings);
     await reportProgress(
       `BatchEndpoint ${olds.name}: ${changes.replaces.join(", ")} changed, which Azure ML cannot change on an existing endpoint; ` +
-        "it is deleted and created again (its deployments go with it).",
+        (sameEndpoint
+          ? "it is deleted and created again (its deployments go with it)."
+          : "a new endpoint is created and the old one deleted."),
     );
-    // The name is fixed by the caller and unique per region: the old endpoint must go first.
-    return { changes: true, replaces: changes.replaces, deleteBeforeReplace: true };
+    return { changes: true, replaces: changes.replaces, deleteBeforeReplace: sameEndpoint };
   }
   const changed = [...changes.put, ...changes.patch, ...changes.other];
   if (changes.put.length + changes.patch.length > 0) {

@@ -1063,13 +1063,24 @@ export function jobFailureMessage(
   studioUrl: string,
   log: string[] | string,
 ): string {
-  const tail = Array.isArray(log)
-    ? log.length > 0
-      ? `Last ${log.length} lines of user_logs/std_log.txt:\n${log.map((l) => `  | ${l}`).join("\n")}`
-      : "The job's log is empty."
-    : log;
+  const error = (serviceError ?? "the service gave no error message").trim().replace(/\.$/, "");
+  let tail: string;
+  if (!Array.isArray(log)) {
+    tail = log;
+  } else if (log.length === 0) {
+    tail = "The job's log is empty.";
+  } else {
+    // Azure ML's error often quotes the end of the log already: those lines are not repeated.
+    const quoted = (line: string) =>
+      serviceError !== undefined && line.trim() !== "" && serviceError.includes(line.trim());
+    const shown = log.filter((line) => !quoted(line));
+    const left = log.length - shown.length;
+    tail =
+      `End of user_logs/std_log.txt${left > 0 ? ` (${left} line${left === 1 ? "" : "s"} the error quotes left out)` : ""}:\n` +
+      shown.map((line) => `  | ${line}`).join("\n");
+  }
   return (
-    `CommandJob ${name} ended ${status}: ${serviceError ?? "the service gave no error message"}.\n` +
+    `CommandJob ${name} ended ${status}: ${error}.\n` +
     `Studio: ${studioUrl}\n${tail}\n` +
     "Fix the job and run the update again: the next run gets a new name (the failed job is kept)."
   );

@@ -63,6 +63,8 @@ export class ModelVersion extends pulumi.dynamic.Resource {
   declare readonly assetReference: pulumi.Output<string>;
   /** Same as [modelUri]. */
   declare readonly assetUri: pulumi.Output<string>;
+  /** `custom_model` unless given: what a BatchDeployment checks to know an MLflow model. */
+  declare readonly modelType: pulumi.Output<"custom_model" | "mlflow_model" | "triton_model">;
   declare readonly modelUri: pulumi.Output<string>;
   declare readonly jobName: pulumi.Output<string | undefined>;
   declare readonly contentHash: pulumi.Output<string>;
@@ -80,6 +82,7 @@ export class ModelVersion extends pulumi.dynamic.Resource {
       {
         ...ASSET_VERSION_OUTPUT_SEEDS,
         version: undefined,
+        modelType: undefined,
         modelUri: undefined,
         jobName: undefined,
         uploadedBlobCount: undefined,

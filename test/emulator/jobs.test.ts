@@ -216,6 +216,11 @@ describe("command jobs: running @emulator", function () {
     expect(put.body.properties.outputs.model.uri).to.equal(
       `azureml://datastores/workspaceblobstore/paths/azureml/${name}/model/`,
     );
+    const workspace = (await arm("GET", ws())).body;
+    expect(put.body.properties.services.Tracking.endpoint).to.equal(
+      `${workspace.properties.mlFlowTrackingUri}?`,
+    );
+    expect(put.body.properties.services.Studio.endpoint).to.contain(`/runs/${name}?wsid=`);
 
     const job = await ended(name);
     expect(job.properties.status, await stdLog(name)).to.equal("Completed");
@@ -434,11 +439,15 @@ describe("command jobs: code, inputs and outputs from the package's own resource
       name: uniqueName("src"),
       path: src,
     });
+    // Data of its own (a unique header), so no other test finds its blobs already uploaded.
+    const dataFolder = path.join(folder, "data");
+    mkdirSync(dataFolder);
+    writeFileSync(path.join(dataFolder, "rows.csv"), `x,${uniqueName("col")}\n1,a\n2,b\n`);
     const data = await checkAndCreate(await configuredProvider("dataVersion"), {
       ...workspaceInputs(),
-      name: uniqueName("iris"),
+      name: uniqueName("rows"),
       dataType: "uri_folder",
-      path: "test/fixtures/assets/iris",
+      path: dataFolder,
     });
     const env = await environment();
 
@@ -770,6 +779,60 @@ describe("command jobs: emulator start and stop @emulator", function () {
 
 describe("command jobs: MLflow runs through the TrackingService @emulator", function () {
   this.timeout(60_000);
+
+  it("cancels a job still waiting for the MLflow server to start, without waiting for it @emulator", async () => {
+    const store = createMemoryStore();
+    let releaseServer: () => void = () => undefined;
+    const serverStarted = new Promise<void>((resolve) => (releaseServer = resolve));
+    const created: string[] = [];
+    const tracking: TrackingService = {
+      trackingPath: `/mlflow/v1.0${getEmulator().info.workspaceId}`,
+      // A server that has not answered /health yet (released when the test ends).
+      ready: () => serverStarted,
+      async createRun(run) {
+        created.push(run.runId);
+      },
+      endRun: async () => undefined,
+      metricHistory: async () => [],
+      owns: () => false,
+      handle: (_req, res) => res.writeHead(404).end(),
+      close: async () => undefined,
+    };
+    const own = await startOwnPlane({ store, environments: createEnvironmentBuilder(), tracking });
+    try {
+      const ws = getEmulator().info.workspaceId;
+      const name = uniqueName("job");
+      const headers = {
+        authorization: `Bearer ${mintEmulatorTokens().arm}`,
+        "content-type": "application/json",
+      };
+      const put = await request(`${own.url}${ws}/jobs/${name}?${V}`, {
+        method: "PUT",
+        headers,
+        body: JSON.stringify({
+          properties: {
+            jobType: "Command",
+            environmentId: "azureml://registries/azureml/environments/sklearn-1.5/versions/1",
+            command: "echo never",
+          },
+        }),
+      });
+      expect(put.statusCode, await put.body.text()).to.equal(201);
+      await waitForStored(store, name, "Preparing");
+      const cancel = await request(`${own.url}${ws}/jobs/${name}/cancel?${V}`, {
+        method: "POST",
+        headers,
+      });
+      await cancel.body.text();
+      expect(cancel.statusCode).to.equal(202);
+      const job = await waitForStored(store, name, "Canceled");
+      expect(job.run.startTimeUtc).to.equal(undefined); // it never ran
+      expect(created).to.deep.equal([]);
+    } finally {
+      releaseServer();
+      await own.close();
+    }
+  });
 
   it("creates the job's MLflow run before the command, points the job at it, and ends it with the job's outcome @emulator", async () => {
     const store = createMemoryStore();

@@ -1,32 +1,17 @@
 /**
- * The test harness itself: the gRPC driver against Pulumi's real dynamic-provider host, the
- * in-process program runner, and the example runner's pure parts, exercised with the echo fixture
- * (and, at the end, with a real resource of the package against the emulator).
+ * The test harness itself: the gRPC driver against Pulumi's real dynamic-provider host and the
+ * example runner's pure parts, exercised with the echo fixture. Whole programs run through the real
+ * engine (test/engine/).
  */
 import { expect } from "chai";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-import { EnvironmentVersion } from "../../index";
-import { formatPlan, formatSummary, parseRunnerArgs, resolveExample } from "../../examples/runner";
+import { parseRunnerArgs, resolveExample } from "../../examples/runner";
 import { Echo } from "../fixtures/echo-provider/index";
-import { emulatorConfig, getEmulator, uniqueName } from "../support/emulator";
 import { resourceUrn, startHost, type HostRpcError, type ProviderHost } from "../support/host";
 import { captureProviderText, loadLikeHost, UNKNOWN, viaStruct } from "../support/loadLikeHost";
 import { namespacedConfig, stackConfigEnv } from "../support/mockConfig";
-import {
-  asEngineSends,
-  changedOperations,
-  checkFailureMessage,
-  createProgramRunner,
-  deletionOrder,
-  isDeploymentError,
-  settle,
-  UNKNOWN_OUTPUT,
-  type Operation,
-  type ProgramRunner,
-} from "../support/programRunner";
 import { createUserProject, findRepoRoot, type UserProject } from "../support/userProject";
 
 const ECHO_TYPE = "pulumi-nodejs:dynamic/harness:Echo";
@@ -40,15 +25,6 @@ async function rejection(promise: Promise<unknown>): Promise<HostRpcError> {
   }
   throw new Error("expected the call to fail");
 }
-
-/** Provider calls the fixture made in this process, in order (it pushes to this global hook). */
-function providerEvents(): string[] {
-  const holder = globalThis as { __echoProviderEvents?: string[] };
-  holder.__echoProviderEvents ??= [];
-  return holder.__echoProviderEvents;
-}
-
-const summary = (ops: readonly Operation[]) => ops.map((o) => `${o.op} ${o.name}`);
 
 describe("harness: Pulumi's dynamic-provider host over gRPC", function () {
   this.timeout(60_000);
@@ -226,294 +202,7 @@ describe("harness: loading providers in-process like the host", function () {
   });
 });
 
-describe("harness: whole programs through the program runner", function () {
-  this.timeout(60_000);
-  let project: UserProject;
-  let runner: ProgramRunner;
-
-  const pair =
-    (message: string, secondKey = "second", extra: Record<string, unknown> = {}) =>
-    async () => {
-      const group = new pulumi.ComponentResource("harness:test:Pair", "pair", {});
-      const first = new Echo("first", { message, key: "first" }, { parent: group });
-      const second = new Echo(
-        "second",
-        { message: pulumi.interpolate`first is ${first.length} long`, key: secondKey, ...extra },
-        { parent: group },
-      );
-      return { firstLength: first.length, second: second.message, greeting: second.greeting };
-    };
-
-  before(async () => {
-    project = await createUserProject({ name: "harness" });
-    runner = createProgramRunner({
-      project: "harness",
-      stack: "dev",
-      config: { greeting: "hello" },
-      hostDir: project.dir,
-    });
-  });
-
-  beforeEach(() => {
-    providerEvents().length = 0;
-  });
-
-  after(async () => {
-    await project?.cleanup();
-  });
-
-  it("preview plans every create without calling create and leaves computed outputs unknown @host", async () => {
-    const outputs = await runner.preview(pair("hi"));
-    expect(summary(runner.operations)).to.deep.equal([
-      "create pair",
-      "create first",
-      "create second",
-    ]);
-    expect(outputs).to.deep.equal({
-      firstLength: UNKNOWN_OUTPUT,
-      second: UNKNOWN_OUTPUT,
-      greeting: UNKNOWN_OUTPUT,
-    });
-    expect(providerEvents().filter((e) => e.startsWith("create"))).to.deep.equal([]);
-    expect(providerEvents()).to.include(`check key=second message=${UNKNOWN}`);
-    expect(runner.state.size).to.equal(0);
-  });
-
-  it("up creates through the real providers and returns the stack outputs @host", async () => {
-    const outputs = await runner.up(pair("hi"));
-    expect(summary(runner.operations)).to.deep.equal([
-      "create pair",
-      "create first",
-      "create second",
-    ]);
-    expect(outputs).to.deep.equal({ firstLength: 2, second: "first is 2 long", greeting: "hello" });
-    expect(runner.state.size).to.equal(3);
-  });
-
-  it("a changed program updates in place, and its preview shows the dependent's input as unknown @host", async () => {
-    await runner.preview(pair("hello"));
-    expect(summary(changedOperations(runner.operations))).to.deep.equal([
-      "update first",
-      "update second",
-    ]);
-    expect(providerEvents()).to.include(`diff key=second message=${UNKNOWN}`);
-    const outputs = await runner.up(pair("hello"));
-    expect(runner.operations.find((o) => o.name === "first")).to.deep.include({
-      op: "update",
-      diffChanges: "some",
-      changedKeys: ["message"],
-    });
-    expect(outputs).to.include({ firstLength: 5, second: "first is 5 long" });
-  });
-
-  it("re-running the unchanged program shows no changes @host", async () => {
-    await runner.up(pair("hello"));
-    expect(changedOperations(runner.operations)).to.deep.equal([]);
-    expect(summary(runner.operations)).to.deep.equal(["same pair", "same first", "same second"]);
-  });
-
-  it("a replacement creates before deleting, or deletes first when the provider asks @host", async () => {
-    await runner.up(pair("hello", "second-b"));
-    expect(runner.operations.find((o) => o.name === "second")).to.deep.include({
-      op: "replace",
-      replaces: ["key"],
-    });
-    const calls = providerEvents().filter((e) => /^(create|delete)/.test(e));
-    expect(calls.map((e) => e.replace(/echo-[0-9a-f-]+ /, ""))).to.deep.equal([
-      "create key=second-b",
-      "delete key=second",
-    ]);
-    providerEvents().length = 0;
-    await runner.up(pair("hello", "second-c", { deleteBeforeReplace: true }));
-    const ordered = providerEvents().filter((e) => /^(create|delete)/.test(e));
-    expect(ordered.map((e) => e.replace(/echo-[0-9a-f-]+ /, ""))).to.deep.equal([
-      "delete key=second-b",
-      "create key=second-c",
-    ]);
-  });
-
-  it("fails a preview with bad input naming the property, like pulumi preview @host", async () => {
-    const before = [...runner.state.values()];
-    let failure: unknown;
-    try {
-      await runner.preview(pair("hello", "Bad Key"));
-    } catch (error) {
-      failure = error;
-    }
-    expect(isDeploymentError(failure)).to.equal(true);
-    expect((failure as Error).message).to.contain(
-      `${ECHO_TYPE} resource 'second': property key value {Bad Key} has a problem: use 1-40 lower-case letters`,
-    );
-    expect([...runner.state.values()]).to.deep.equal(before);
-  });
-
-  it("fails an up whose create throws, keeping what it created and deleting nothing @host", async () => {
-    const failing = async () => {
-      new Echo("broken", { message: "m", key: "broken", failWith: "boom: quota exceeded" });
-      new Echo("extra", { message: "m", key: "extra" });
-    };
-    let failure: unknown;
-    try {
-      await runner.up(failing);
-    } catch (error) {
-      failure = error;
-    }
-    expect((failure as Error).message).to.contain("boom: quota exceeded");
-    expect([...runner.state.values()].map((e) => e.name).sort()).to.deep.equal([
-      "extra",
-      "first",
-      "pair",
-      "second",
-    ]);
-  });
-
-  it("deletes resources the program no longer declares, dependents first @host", async () => {
-    await runner.up(async () => {
-      new Echo("solo", { message: "m", key: "solo" });
-    });
-    const deleted = runner.operations.filter((o) => o.op === "delete").map((o) => o.name);
-    expect(summary(runner.operations)[0]).to.equal("create solo");
-    expect([...deleted].sort()).to.deep.equal(["extra", "first", "pair", "second"]);
-    expect(deleted.indexOf("second")).to.be.below(deleted.indexOf("first"));
-    expect(deleted.indexOf("first")).to.be.below(deleted.indexOf("pair"));
-    expect([...runner.state.values()].map((e) => e.name)).to.deep.equal(["solo"]);
-  });
-
-  it("destroy deletes everything through the stored provider text @host", async () => {
-    // Stands alone under --grep: the state is whatever this up leaves, not what earlier tests did.
-    await runner.up(async () => {
-      new Echo("solo", { message: "m", key: "solo" });
-    });
-    providerEvents().length = 0;
-    await runner.destroy();
-    expect(summary(runner.operations)).to.deep.equal(["delete solo"]);
-    expect(providerEvents().filter((e) => e.startsWith("delete"))).to.have.length(1);
-    expect(runner.state.size).to.equal(0);
-  });
-});
-
-describe("harness: resource options and secrets through the program runner", function () {
-  this.timeout(60_000);
-
-  beforeEach(() => {
-    providerEvents().length = 0;
-  });
-
-  it("keeps a secret input's output secret and honours additionalSecretOutputs @host", async () => {
-    const runner = createProgramRunner({ project: "harness", stack: "opts", maskSecrets: true });
-    const outputs = await runner.up(async () => {
-      const e = new Echo(
-        "e",
-        { message: pulumi.secret("s3cret"), key: "e" },
-        { additionalSecretOutputs: ["length"] },
-      );
-      return { message: e.message, length: e.length, key: e.key };
-    });
-    expect(outputs).to.deep.equal({ message: "[secret]", length: "[secret]", key: "e" });
-    // The provider itself saw plaintext, as the host does (it does not accept secrets).
-    expect(providerEvents()).to.include("check key=e message=s3cret");
-    await runner.destroy();
-  });
-
-  it("honours the replaceOnChanges, deleteBeforeReplace and ignoreChanges options @host", async () => {
-    const runner = createProgramRunner({ project: "harness", stack: "opts" });
-    const program = (message: string, opts: pulumi.CustomResourceOptions) => async () => {
-      new Echo("e", { message, key: "e" }, opts);
-    };
-    await runner.up(program("a", {}));
-    providerEvents().length = 0;
-    await runner.up(program("b", { replaceOnChanges: ["message"], deleteBeforeReplace: true }));
-    expect(runner.operations[0]).to.deep.include({ op: "replace", replaces: ["message"] });
-    expect(providerEvents().filter((e) => /^(create|delete)/.test(e))).to.have.length(2);
-    expect(providerEvents().find((e) => /^(create|delete)/.test(e))).to.match(/^delete /);
-    await runner.up(program("c", { ignoreChanges: ["message"] }));
-    expect(summary(runner.operations)).to.deep.equal(["same e"]);
-    await runner.destroy();
-  });
-});
-
-describe("harness: a real resource through the program runner", function () {
-  this.timeout(120_000);
-  let project: UserProject;
-
-  before(async () => {
-    project = await createUserProject({ name: "harness-real" });
-  });
-
-  after(async () => {
-    await project?.cleanup();
-  });
-
-  it("previews, deploys, re-runs without changes and destroys an EnvironmentVersion @host", async () => {
-    const { info } = getEmulator();
-    const name = uniqueName("env");
-    const runner = createProgramRunner({
-      project: "harness-real",
-      stack: "dev",
-      config: emulatorConfig(),
-      hostDir: project.dir,
-    });
-    const program = async () => {
-      const env = new EnvironmentVersion(name, {
-        resourceGroupName: info.resourceGroupName,
-        workspaceName: info.workspaceName,
-        image: "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest",
-      });
-      return { assetId: env.assetId, version: env.version };
-    };
-    const planned = await runner.preview(program);
-    expect(summary(runner.operations)).to.deep.equal([`create ${name}`]);
-    expect(planned.assetId).to.equal(UNKNOWN_OUTPUT);
-    const deployed = await runner.up(program);
-    expect(deployed.assetId).to.match(new RegExp(`/environments/${name}/versions/`));
-    await runner.up(program);
-    expect(changedOperations(runner.operations)).to.deep.equal([]);
-    await runner.destroy();
-    expect(summary(runner.operations)).to.deep.equal([`delete ${name}`]);
-  });
-});
-
 describe("harness: pure helpers", () => {
-  it("orders deletions so dependents and children go before what they need @unit", () => {
-    const entries = [
-      { urn: "a", dependencies: [] },
-      { urn: "b", parent: "a", dependencies: [] },
-      { urn: "c", dependencies: ["d"] },
-      { urn: "d", dependencies: [] },
-    ];
-    expect(deletionOrder(entries).map((e) => e.urn)).to.deep.equal(["c", "d", "b", "a"]);
-  });
-
-  it("converts program values to what the engine sends the host @unit", () => {
-    const secret = {
-      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-      value: "s3cret",
-    };
-    const sent = asEngineSends({ a: secret, b: [1, { c: undefined }], d: undefined });
-    expect(sent).to.deep.equal({ a: "s3cret", b: [1, {}] });
-    const { unknown } = require("@pulumi/pulumi/output") as { unknown: unknown };
-    expect(asEngineSends({ size: unknown, list: [unknown] })).to.deep.equal({
-      size: UNKNOWN,
-      list: [UNKNOWN],
-    });
-  });
-
-  it("formats a check failure the way the engine reports it @unit", () => {
-    expect(
-      checkFailureMessage("t:x:Y", "r", { property: "size", reason: "too big" }, { size: 9 }),
-    ).to.equal("t:x:Y resource 'r': property size value {9} has a problem: too big");
-    expect(checkFailureMessage("t:x:Y", "r", { property: "", reason: "broken" }, {})).to.equal(
-      "t:x:Y resource 'r' has a problem: broken",
-    );
-  });
-
-  it("settles plain values, promises and nested structures @unit", async () => {
-    expect(await settle({ a: Promise.resolve(1), b: [Promise.resolve("x")] })).to.deep.equal({
-      a: 1,
-      b: ["x"],
-    });
-  });
-
   it("exports stack config to a host as the engine does @unit", () => {
     expect(
       stackConfigEnv("proj", { greeting: "hi", "azureml:apiVersion": "2025-12-01" }),
@@ -541,30 +230,6 @@ describe("harness: pure helpers", () => {
       TypeError,
       /<key>=<value>/,
     );
-  });
-
-  it("prints a plan line per changing resource with the reason @unit", () => {
-    const ops: Operation[] = [
-      { urn: "u1", name: "env", type: "t:a:Env", op: "same" },
-      {
-        urn: "u2",
-        name: "job",
-        type: "t:a:Job",
-        op: "replace",
-        replaces: ["code"],
-        changedKeys: ["code"],
-      },
-      { urn: "u3", name: "ep", type: "t:a:Endpoint", op: "update", changedKeys: ["tags"] },
-    ];
-    expect(formatPlan(ops)).to.deep.equal([
-      " +-  t:a:Job       job   replace  [diff: ~code]",
-      " ~   t:a:Endpoint  ep    update  [diff: ~tags]",
-    ]);
-    expect(formatSummary(ops, true)).to.deep.equal([
-      "    ~ 1 to update",
-      "    +- 1 to replace",
-      "    1 unchanged",
-    ]);
   });
 
   it("finds an example's compiled program and its project directory @unit", () => {

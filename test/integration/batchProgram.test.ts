@@ -1,20 +1,17 @@
 /**
  * A batch deployment program as a user writes it (model, code, environment, endpoint, two
- * deployments, the default), run through the program runner with the real serialized providers
- * against the emulator: the endpoint, the deployments and the default never fight in each other's
+ * deployments, the default) against the emulator: the endpoint, the deployments and the default never fight in each other's
  * diffs, a preview says which deployment becomes the default, and a replaced deployment is made
- * the default again.
+ * the default again. Through the real Pulumi engine, the providers loaded from the packed package.
  */
 import { expect } from "chai";
+import * as path from "node:path";
 import * as azureml from "../../index";
 import { armGet } from "../support/arm";
 import { getEmulator, uniqueName } from "../support/emulator";
-import {
-  changedOperations,
-  createProgramRunner,
-  type ProgramRunner,
-} from "../support/programRunner";
+import { emulatorStack, useEngine } from "../support/engine";
 import { findRepoRoot } from "../support/userProject";
+import { changes, stepSummary, type EngineStack } from "../../tools/stack";
 
 interface Knobs {
   scoringScript: string;
@@ -22,9 +19,10 @@ interface Knobs {
   defaultTo: "blue" | "green";
 }
 
-describe("a batch deployment program through the program runner", function () {
-  this.timeout(180_000);
-  let runner: ProgramRunner;
+describe("a batch deployment program through the Pulumi engine @engine", function () {
+  const engine = useEngine(this);
+  let stack: EngineStack | undefined;
+  let knobs: Knobs;
   const names = {
     model: uniqueName("bmodel"),
     code: uniqueName("bcode"),
@@ -32,21 +30,12 @@ describe("a batch deployment program through the program runner", function () {
     endpoint: uniqueName("ep"),
   };
 
-  before(() => {
-    const { info } = getEmulator();
-    runner = createProgramRunner({
-      project: "batch",
-      stack: "it",
-      hostDir: findRepoRoot(),
-      config: {
-        "azureml:armEndpoint": info.armEndpoint,
-        "azureml:subscriptionId": info.subscriptionId,
-        "azureml:caCertPath": info.caCertPath,
-      },
-    });
+  after(async () => {
+    await stack?.close();
   });
 
-  const program = (knobs: Knobs) => async () => {
+  // The engine runs one program per stack; each step sets the knobs it runs with.
+  const program = async () => {
     const { info } = getEmulator();
     const workspace = {
       resourceGroupName: info.resourceGroupName,
@@ -60,7 +49,7 @@ describe("a batch deployment program through the program runner", function () {
     const code = new azureml.CodeVersion("code", {
       ...workspace,
       name: names.code,
-      path: "test/fixtures/assets/train-src",
+      path: "train-src",
     });
     const env = new azureml.EnvironmentVersion("env", {
       ...workspace,
@@ -100,10 +89,13 @@ describe("a batch deployment program through the program runner", function () {
   };
 
   // One scenario: each step needs the state the previous one left.
-  it("deploys, changes nothing on a second up, re-defaults a replaced deployment, switches the default, and destroys @emulator", async () => {
-    const first: Knobs = { scoringScript: "train.py", withGreen: false, defaultTo: "blue" };
-    await runner.preview(program(first));
-    expect(runner.operations.map((o) => `${o.op} ${o.name}`)).to.have.members([
+  it("deploys, changes nothing on a second up, re-defaults a replaced deployment, switches the default, and destroys @engine", async () => {
+    stack = await emulatorStack(engine(), "batch", program, {
+      files: [path.join(findRepoRoot(), "test", "fixtures", "assets")],
+    });
+    knobs = { scoringScript: "train.py", withGreen: false, defaultTo: "blue" };
+    const planned = await stack.preview();
+    expect(stepSummary(planned.steps)).to.have.members([
       "create model",
       "create code",
       "create env",
@@ -111,17 +103,16 @@ describe("a batch deployment program through the program runner", function () {
       "create blue",
       "create default",
     ]);
-    const deployed = await runner.up(program(first));
-    expect(deployed.defaultDeployment).to.equal("blue");
-    expect(deployed.scoringUri).to.equal(
+    const deployed = await stack.up();
+    expect(deployed.outputs.defaultDeployment).to.equal("blue");
+    expect(deployed.outputs.scoringUri).to.equal(
       `${getEmulator().info.armEndpoint}/inference/eastus/${names.endpoint}/jobs`,
     );
     expect(await liveDefault()).to.equal("blue");
 
     // A second up: nothing to do, nothing written.
     const mark = getEmulator().requests.mark();
-    await runner.up(program(first));
-    expect(changedOperations(runner.operations)).to.deep.equal([]);
+    expect(changes((await stack.up()).steps)).to.deep.equal([]);
     const writes = getEmulator()
       .requests.since(mark)
       .filter((r) => r.method !== "GET" && r.plane !== "identity");
@@ -129,34 +120,33 @@ describe("a batch deployment program through the program runner", function () {
 
     // A new scoring script replaces blue (deleted first, same name) and makes it the default again;
     // the endpoint is untouched.
-    const rescripted: Knobs = { ...first, scoringScript: "score.py" };
-    await runner.preview(program(rescripted));
-    const planned = changedOperations(runner.operations);
-    expect(planned.map((o) => `${o.op} ${o.name}`)).to.have.members([
+    knobs = { ...knobs, scoringScript: "score.py" };
+    const rescripted = changes((await stack.preview()).steps);
+    expect(stepSummary(rescripted)).to.have.members([
+      "delete-replaced blue",
       "replace blue",
+      "create-replacement blue",
       "update default",
     ]);
-    const replace = planned.find((o) => o.name === "blue")!;
-    expect(replace.replaces).to.deep.equal(["codeConfiguration"]);
-    expect(replace.deleteBeforeReplace).to.equal(true);
-    await runner.up(program(rescripted));
+    const ops = rescripted.filter((s) => s.name === "blue").map((s) => s.op);
+    expect(ops.indexOf("delete-replaced")).to.be.lessThan(ops.indexOf("create-replacement"));
+    expect(rescripted.find((s) => s.op === "replace")?.keys).to.deep.equal(["codeConfiguration"]);
+    await stack.up();
     expect(await liveDefault()).to.equal("blue");
 
     // A second deployment, made the default: the preview says so, as an update of the default alone.
-    const switched: Knobs = { ...rescripted, withGreen: true, defaultTo: "green" };
-    await runner.preview(program(switched));
-    expect(changedOperations(runner.operations).map((o) => `${o.op} ${o.name}`)).to.have.members([
+    knobs = { ...knobs, withGreen: true, defaultTo: "green" };
+    expect(stepSummary(changes((await stack.preview()).steps))).to.have.members([
       "create green",
       "update default",
     ]);
-    const outputs = await runner.up(program(switched));
-    expect(outputs.defaultDeployment).to.equal("green");
+    const switched = await stack.up();
+    expect(switched.outputs.defaultDeployment).to.equal("green");
     expect(await liveDefault()).to.equal("green");
-    await runner.up(program(switched));
-    expect(changedOperations(runner.operations)).to.deep.equal([]);
+    expect(changes((await stack.up()).steps)).to.deep.equal([]);
 
-    await runner.destroy();
-    expect(runner.state.size).to.equal(0);
+    await stack.destroy();
+    expect(JSON.parse(await stack.exportState()).deployment.resources ?? []).to.deep.equal([]);
     expect(await liveDefault()).to.equal(undefined);
   });
 });

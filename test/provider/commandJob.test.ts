@@ -174,7 +174,8 @@ print("trained")
     const error = await rejection(provider.create(checked));
     expect(error.message).to.contain(`CommandJob ${checked.baseName} ended Failed`);
     expect(error.message).to.contain("ValueError: column 'species' is missing");
-    expect(error.message).to.contain("| loading the data");
+    expect(error.message).to.contain("loading the data");
+    expect(error.message).to.contain("End of user_logs/std_log.txt");
     expect((await jobOf(checked.baseName)).properties.status).to.equal("Failed");
 
     const mark = getEmulator().requests.mark();

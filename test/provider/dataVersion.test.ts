@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { getEmulator, uniqueName } from "../support/emulator";
+import { uniqueCopy } from "../support/fixtures";
 import { checkAndCreate, configuredProvider, UNKNOWN, workspaceInputs } from "../support/providers";
 
 function blobWrites(since: number) {
@@ -30,14 +31,15 @@ describe("DataVersion provider", function () {
       ...workspaceInputs(),
       name: uniqueName("iris"),
       dataType: "uri_folder",
-      path: "test/fixtures/assets/iris",
+      // Content no other test registered: uploads are found by content across the workspace.
+      path: uniqueCopy("test/fixtures/assets/iris"),
     };
     const mark = getEmulator().requests.mark();
     const first = await checkAndCreate(provider, inputs);
     expect(first.outs.dataUri).to.match(
       /^azureml:\/\/subscriptions\/[^/]+\/resourcegroups\/rg-emulator\/workspaces\/mlw-emulator\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{32}\/iris\/$/,
     );
-    expect(first.outs.uploadedBlobCount).to.equal(1);
+    expect(first.outs.uploadedBlobCount).to.equal(2); // iris.csv and the copy's nonce.txt
     expect(blobWrites(mark).length).to.be.greaterThan(0);
 
     const again = getEmulator().requests.mark();

@@ -71,3 +71,20 @@ export async function armCall(
   }
   return { status: response.statusCode, headers, body: text === "" ? undefined : JSON.parse(text) };
 }
+
+async function send(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<void> {
+  const reply = await armCall(method, path, body);
+  if (reply.status >= 300) {
+    throw new Error(`${method} ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
+  }
+}
+
+/** PUT a resource body to an ARM path, as a change made behind the code under test's back. */
+export function armPut(path: string, body: unknown): Promise<void> {
+  return send("PUT", path, body);
+}
+
+/** DELETE an ARM path, as a change made behind the code under test's back. */
+export function armDelete(path: string): Promise<void> {
+  return send("DELETE", path);
+}

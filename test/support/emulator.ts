@@ -1,5 +1,5 @@
 // The one emulator shared by a test run. The root hooks (hooks.ts) start it when the selected tests
-// include an @emulator or @host test and stop it at the end; `--grep @unit` runs never start it.
+// include an @emulator, @host or @engine test and stop it at the end; `--grep @unit` runs never start it.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as os from "node:os";
@@ -11,7 +11,7 @@ import { fileMetricSource } from "./sweepMetrics";
 export const TEST_CERT_DIR_ENV = "AZUREML_TEST_CERT_DIR";
 
 /** Titles carrying one of these tags need the emulator. */
-export const EMULATOR_TAGS: readonly string[] = ["@emulator", "@host"];
+export const EMULATOR_TAGS: readonly string[] = ["@emulator", "@host", "@engine"];
 
 /** The certificate cache runMocha.ts and the hooks agree on, under the OS temp folder. */
 export function testCertDir(): string {

@@ -6,21 +6,27 @@ import * as path from "node:path";
 import { packageFile } from "../../emulator/envs/python";
 import { ensureToolEnvironment } from "../../emulator/envs/toolEnvironment";
 
-/** Each Python project of the emulator, with its pinned development requirements. */
-const PROJECTS = [
+/**
+ * The emulator's Python projects by environment: the MLflow tracking store and the batch scoring
+ * driver share MLflow's; the sweep sampler has Optuna's.
+ */
+const ENVIRONMENTS = [
   {
     name: "python-dev",
-    folder: packageFile("emulator", "mlflow", "python"),
     requirements: packageFile("emulator", "mlflow", "requirements-dev.txt"),
+    projects: [
+      packageFile("emulator", "mlflow", "python"),
+      packageFile("emulator", "batch", "python"),
+    ],
   },
   {
     name: "sweep-dev",
-    folder: packageFile("emulator", "sweep", "python"),
     requirements: packageFile("emulator", "sweep", "requirements-dev.txt"),
+    projects: [packageFile("emulator", "sweep", "python")],
   },
 ];
 
-function run(cwd: string, command: string, args: string[]): Promise<number> {
+function run(command: string, args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
@@ -39,26 +45,23 @@ function run(cwd: string, command: string, args: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  let failed = 0;
-  for (const project of PROJECTS) {
+  let status = 0;
+  for (const environment of ENVIRONMENTS) {
     const env = await ensureToolEnvironment(
       {
-        name: project.name,
-        requirementFiles: [project.requirements],
-        localPackages: [project.folder],
+        name: environment.name,
+        requirementFiles: [environment.requirements],
+        localPackages: environment.projects,
       },
       { log: (line) => process.stderr.write(`${line}\n`) },
     );
-    const mypy = await run(project.folder, env.pythonPath, ["-m", "mypy"]);
-    const pytest = await run(project.folder, env.pythonPath, [
-      "-m",
-      "pytest",
-      "-p",
-      "no:cacheprovider",
-    ]);
-    failed ||= mypy || pytest;
+    for (const project of environment.projects) {
+      const mypy = await run(env.pythonPath, ["-m", "mypy"], project);
+      const pytest = await run(env.pythonPath, ["-m", "pytest", "-p", "no:cacheprovider"], project);
+      status ||= mypy || pytest;
+    }
   }
-  process.exit(failed);
+  process.exit(status);
 }
 
 main().catch((error: unknown) => {

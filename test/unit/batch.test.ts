@@ -340,6 +340,30 @@ describe("batch resources without a server", function () {
     });
   });
 
+  it("an endpoint replaced under its own name is deleted first; under a new name it is not @unit", async () => {
+    const olds = {
+      resourceGroupName: "rg",
+      workspaceName: "mlw",
+      name: "scorer",
+      authMode: "AADToken" as const,
+      properties: { owner: "a" },
+      endpointId: ENDPOINT,
+      location: "eastus",
+      scoringUri: "https://x/jobs",
+      swaggerUri: "https://x/swagger.json",
+      provisioningState: "Succeeded",
+    };
+    expect(
+      await endpointLifecycle.diff("id", olds, { ...olds, properties: {} }, config()),
+    ).to.deep.equal({ changes: true, replaces: ["properties"], deleteBeforeReplace: true });
+    expect(
+      await endpointLifecycle.diff("id", olds, { ...olds, name: "scorer-2" }, config()),
+    ).to.deep.equal({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+    expect(
+      await endpointLifecycle.diff("id", olds, { ...olds, name: "Scorer" }, config()),
+    ).to.deep.equal({ changes: true, replaces: [] });
+  });
+
   it("the default deployment updates when the name changes or the deployment was created again, and replaces only for another endpoint @unit", async () => {
     const olds = {
       endpointId: ENDPOINT,

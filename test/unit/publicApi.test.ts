@@ -31,8 +31,11 @@ describe("public API", function () {
     expect(Object.keys(emulator).sort()).to.deep.equal([
       "EMULATOR_DEFAULTS",
       "MissingPeerDependencyError",
+      "createEnvironmentBuilder",
+      "createTrackingService",
       "prepareTls",
       "startEmulator",
+      "trackingEnvironment",
     ]);
   });
 });
