@@ -21,6 +21,7 @@ import { registerWorkspaceHandlers } from "./handlers/workspace";
 import { registerJobHandlers } from "./jobs/handlers";
 import { createJobRunner } from "./jobs/runner";
 import type { JobsOptions } from "./jobs/types";
+import { createJobsRunner } from "./sweep";
 import { registerScenarioHandlers } from "./lroScenarios";
 import { createApiVersionMiddleware } from "./middleware/apiVersion";
 import { createAuthMiddleware } from "./middleware/auth";
@@ -131,13 +132,22 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     now,
   });
 
-  const runner = createJobRunner({
+  const runner = createJobsRunner({
     store,
     settings,
     operations,
-    jobs: options.jobs,
-    dataDir: options.dataDir,
-    now,
+    commands: createJobRunner({
+      store,
+      settings,
+      operations,
+      jobs: options.jobs,
+      dataDir: options.dataDir,
+      now,
+    }),
+    sweeps: options.jobs?.sweeps,
+    tracking: options.jobs?.tracking,
+    nextSequence: () => services.nextSequence(),
+    log: options.jobs?.log,
   });
 
   const seed = () => {

@@ -8,6 +8,7 @@ import { startBlobFrontDoor } from "./blobFrontDoor";
 import { createEnvironmentBuilder } from "./envs/builder";
 import type { EnvironmentBuilder } from "./envs/types";
 import type { FaultController, FaultRule } from "./faults";
+import type { SweepOptions } from "./sweep/controller";
 import { serveTracking } from "./mlflow/frontDoor";
 import { createTrackingService } from "./mlflow/service";
 import type { TrackingService } from "./mlflow/types";
@@ -79,6 +80,8 @@ export interface EmulatorOptions {
   readonly environments?: EnvironmentBuilder;
   /** The workspace's MLflow tracking service; jobs get no MLflow run or variables without it. */
   readonly tracking?: TrackingService;
+  /** How sweep jobs sample (Optuna by default) and where they read trials' metrics. */
+  readonly sweeps?: SweepOptions;
   /**
    * When no `tracking` is given, serve the workspace's MLflow tracking with the real MLflow server
    * (from PyPI, in a cached environment), started on first use: a job's run or a request to the
@@ -257,6 +260,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       jobs: {
         environments: options.environments ?? createEnvironmentBuilder(),
         tracking,
+        sweeps: options.sweeps,
         // The runner talks to Azurite directly, as Azure ML's services reach storage directly.
         blobEndpoint: `${azurite.url}/${azurite.accountName}`,
         caCertPath: tls.caCertPath,

@@ -226,6 +226,14 @@ export function isMlNamespacePath(path: string): boolean {
   return path.toLowerCase().includes(ML_NAMESPACE_MARKER);
 }
 
+/**
+ * Query parameters the emulator answers beyond the spec (DIFFERENCES.md): `parentJobName` lists a
+ * sweep's trials, as `az ml job list --parent-job-name` does through Run History on Azure.
+ */
+const EXTRA_QUERY_PARAMETERS: Readonly<Record<string, SpecParameter[]>> = {
+  Jobs_List: [{ in: "query", name: "parentJobName", type: "string" } as SpecParameter],
+};
+
 /** Builds routes for every operation of the spec subset (handlers attached later by id). */
 export function specRoutes(
   spec: SpecSubset,
@@ -257,7 +265,10 @@ export function specRoutes(
       template: op.path,
       plane: "arm",
       apiVersions: "ml",
-      queryParameters: op.parameters.filter((p) => p.in === "query" && p.name !== "api-version"),
+      queryParameters: [
+        ...op.parameters.filter((p) => p.in === "query" && p.name !== "api-version"),
+        ...(EXTRA_QUERY_PARAMETERS[id] ?? []),
+      ],
       nameRules,
       scope: op.path.includes("{workspaceName}") ? "workspace" : "resourceGroup",
       resourceType: resourceTypeOf(op.path),

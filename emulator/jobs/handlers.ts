@@ -40,6 +40,7 @@ import {
   unboundReferences,
 } from "./spec";
 import { JOBS_COLLECTION, type JobRunner, type StoredJob } from "./types";
+import { planSweep, withoutSearchSpace } from "../sweep/spec";
 
 const JOB_TYPE = "Microsoft.MachineLearningServices/workspaces/jobs";
 
@@ -53,6 +54,7 @@ export function registerJobHandlers(router: Router, runner: JobRunner): void {
 
   router.register("Jobs_List", (hc) => {
     const jobType = findQuery(hc.query, "jobType")?.toLowerCase();
+    const parent = findQuery(hc.query, "parentJobName");
     const tag = findQuery(hc.query, "tag");
     const properties = findQuery(hc.query, "properties");
     const view = (findQuery(hc.query, "listViewType") ?? "ActiveOnly").toLowerCase();
@@ -65,6 +67,7 @@ export function registerJobHandlers(router: Router, runner: JobRunner): void {
         return (
           (view === "all" || (view === "archivedonly" ? archived : !archived)) &&
           (jobType === undefined || String(props.jobType).toLowerCase() === jobType) &&
+          (parent === undefined || job.run.parent === parent) &&
           matchesTagFilter(tag, props.tags) &&
           matchesTagFilter(properties, props.properties)
         );
@@ -126,11 +129,14 @@ function createOrUpdate(hc: HandlerContext, runner: JobRunner) {
   const key = jobKey(hc);
   const body = asObject(hc.body);
   const given = asObject(body.properties);
-  if (given.jobType !== "Command") {
+  if (given.jobType !== "Command" && given.jobType !== "Sweep") {
     throw ErrorFactory.badArgument(
-      `The emulator runs command jobs only; jobType '${String(given.jobType)}' is not supported.`,
+      `The emulator runs command and sweep jobs only; jobType '${String(given.jobType)}' is not supported.`,
       "properties.jobType",
     );
+  }
+  if (given.jobType === "Sweep") {
+    planSweep(given); // refuses what Azure refuses, before anything is stored
   }
   const properties = normalizeJobProperties(name, given);
   const existing = store.get<StoredJob>(JOBS_COLLECTION, key);
@@ -165,7 +171,10 @@ function createOrUpdate(hc: HandlerContext, runner: JobRunner) {
     scope: settings.scope,
     accountName: settings.storage.accountName,
   };
-  const pool = checkRunnable(refs, properties);
+  const pool = checkRunnable(
+    refs,
+    properties.jobType === "Sweep" ? sweepTrialProbe(properties) : properties,
+  );
   const id = childId(settings.scope, "jobs", name);
   const record: StoredJob = {
     createdSeq: hc.services.nextSequence(),
@@ -187,8 +196,24 @@ function createOrUpdate(hc: HandlerContext, runner: JobRunner) {
   return { status: 201, body: record.resource };
 }
 
+/** The command-job view of a sweep's trial, for the checks a command job gets at PUT. */
+function sweepTrialProbe(props: Json): Json {
+  const trial = asObject(props.trial);
+  return {
+    ...trial,
+    command: withoutSearchSpace(String(trial.command ?? "")),
+    inputs: props.inputs,
+    outputs: props.outputs,
+    computeId: props.computeId,
+    limits: { timeout: asObject(props.limits).trialTimeout },
+  };
+}
+
 /** Refuses, with Azure's kind of error, a job that could never run. Returns its pool. */
-function checkRunnable(refs: ReferenceContext, props: Json): { pool: string; nodes: number } {
+export function checkRunnable(
+  refs: ReferenceContext,
+  props: Json,
+): { pool: string; nodes: number } {
   try {
     const command = String(props.command ?? "");
     const inputs = asObject(props.inputs);
@@ -357,8 +382,8 @@ function runDetails(hc: HandlerContext, details: boolean): Json {
   const body: Json = {
     runId: name,
     runUuid: stableGuid("azureml-emulator-run", workspaceArmId(settings.scope), name),
-    parentRunId: null,
-    rootRunId: name,
+    parentRunId: job.run.parent ?? null,
+    rootRunId: job.run.parent ?? name,
     experimentName: props.experimentName ?? "Default",
     displayName: props.displayName ?? name,
     status: props.status,

@@ -353,11 +353,20 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         try {
           // The server may take tens of seconds to start: a cancel or close must not wait for it.
           await untilAborted(tracking.ready(), abort.signal);
+          // A sweep's trial: its hyperparameters as MLflow parameters, the sweep as its parent run.
+          const hyperparameters =
+            initial.run.parent === undefined ? undefined : trialHyperparameters(props);
           await tracking.createRun({
             runId: name,
             experimentName: String(props.experimentName ?? "Default"),
             runName: typeof props.displayName === "string" ? props.displayName : undefined,
-            tags: stringMap(props.tags),
+            tags: {
+              ...stringMap(props.tags),
+              ...(initial.run.parent === undefined
+                ? {}
+                : { "mlflow.parentRunId": initial.run.parent }),
+            },
+            ...(hyperparameters === undefined ? {} : { params: hyperparameters }),
           });
         } catch (error) {
           checkCanceled();
@@ -579,6 +588,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const recover = () => {
     for (const { value } of store.list<StoredJob>(JOBS_COLLECTION)) {
       const name = value.resource.name;
+      if (asObject(value.resource.properties).jobType === "Sweep") {
+        continue; // the sweep controller recovers its own
+      }
       const status = asObject(value.resource.properties).status as JobStatus;
       if (isTerminalJobStatus(status)) {
         settle(name);
@@ -622,7 +634,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     },
     cancel(name, operationId, cancelOptions = {}) {
       const job = update(name, (j) => {
-        j.run.waitingOperations = [...(j.run.waitingOperations ?? []), operationId];
+        j.run.waitingOperations = [
+          ...(j.run.waitingOperations ?? []),
+          ...(operationId === undefined ? [] : [operationId]),
+        ];
         j.run.deleteRequested =
           (j.run.deleteRequested ?? false) || cancelOptions.deleteAfter === true;
         if (!isTerminalJobStatus(asObject(j.resource.properties).status)) {
@@ -630,7 +645,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         }
       });
       if (job === undefined) {
-        operations.complete(operationId, "Succeeded");
+        if (operationId !== undefined) {
+          operations.complete(operationId, "Succeeded");
+        }
         return;
       }
       const jobName = job.resource.name;
@@ -823,6 +840,22 @@ function stringMap(value: unknown): Record<string, string> {
 }
 
 /** A folder name for a job (job names are `[a-zA-Z0-9][a-zA-Z0-9_-]*`, but stay safe). */
+/** A sweep trial's hyperparameters (its `hyperparameters` job property) as MLflow parameters. */
+function trialHyperparameters(props: Json): Record<string, string> | undefined {
+  const text = asObject(props.properties).hyperparameters;
+  if (typeof text !== "string") {
+    return undefined;
+  }
+  try {
+    const values = asObject(JSON.parse(text));
+    return Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 function folderName(name: string): string {
   return /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name) ? name : `job-${randomUUID()}`;
 }

@@ -7,6 +7,7 @@
 import type { StoredResource } from "../handlers/common";
 import type { EnvironmentBuilder } from "../envs/types";
 import type { TrackingService } from "../mlflow/types";
+import type { SweepOptions } from "../sweep/controller";
 
 export const JOBS_COLLECTION = "jobs";
 
@@ -48,6 +49,8 @@ export interface JobRunState {
   cancelRequested?: boolean;
   /** Set by a delete: the record goes once the job has ended. */
   deleteRequested?: boolean;
+  /** The sweep job this job is a trial of. */
+  parent?: string;
   /** Operations (cancel, delete) that complete when the job reaches a terminal status. */
   waitingOperations?: string[];
 }
@@ -80,6 +83,8 @@ export interface JobsOptions {
   readonly logUploadIntervalInMs?: number;
   /** Nodes of the serverless pool (jobs without computeId). @default 2 */
   readonly serverlessNodes?: number;
+  /** How sweep jobs sample and read their trials' metrics. */
+  readonly sweeps?: SweepOptions;
   /** Emulator diagnostics (one line each). @default stderr */
   readonly log?: (line: string) => void;
 }
@@ -88,8 +93,11 @@ export interface JobsOptions {
 export interface JobRunner {
   /** A job was stored as NotStarted: queue it on its pool. */
   submit(name: string): void;
-  /** Cancel (or, with `deleteAfter`, cancel then remove) a stored job; `operationId` completes when it has ended. */
-  cancel(name: string, operationId: string, options?: { deleteAfter?: boolean }): void;
+  /**
+   * Cancel (or, with `deleteAfter`, cancel then remove) a stored job; `operationId`, when given,
+   * completes when it has ended (a sweep cancels its trials without one).
+   */
+  cancel(name: string, operationId?: string, options?: { deleteAfter?: boolean }): void;
   /** Kills every job and forgets every queue (control-plane reset). Records are left to the caller. */
   reset(): Promise<void>;
   /** Kills running jobs, waits for them, and removes a temporary work folder. */

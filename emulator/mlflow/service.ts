@@ -176,6 +176,39 @@ export function createTrackingService(options: TrackingServiceOptions): LocalTra
       if (created.status !== 200 && created.json.error_code !== "RESOURCE_ALREADY_EXISTS") {
         throw mlflowError(`Creating run ${run.runId}`, created);
       }
+      const params = Object.entries(run.params ?? {}).map(([key, value]) => ({ key, value }));
+      if (params.length > 0) {
+        const logged = await api("POST", "runs/log-batch", { run_id: run.runId, params });
+        if (logged.status !== 200) {
+          throw mlflowError(`Logging the parameters of run ${run.runId}`, logged);
+        }
+      }
+    },
+    async metricHistory(runId: string, key: string) {
+      const got = await api(
+        "GET",
+        `metrics/get-history?run_id=${encodeURIComponent(runId)}&metric_key=${encodeURIComponent(key)}`,
+      );
+      if (got.status !== 200) {
+        if (got.json.error_code === "RESOURCE_DOES_NOT_EXIST") {
+          return [];
+        }
+        throw mlflowError(`Reading metric ${key} of run ${runId}`, got);
+      }
+      const metrics = (got.json.metrics ?? []) as Array<{
+        value: number;
+        step?: number | string;
+        timestamp?: number | string;
+      }>;
+      return metrics
+        .map((m, i) => ({
+          v: Number(m.value),
+          step: Number(m.step ?? 0),
+          t: Number(m.timestamp ?? 0),
+          i,
+        }))
+        .sort((a, b) => a.step - b.step || a.t - b.t || a.i - b.i)
+        .map((m) => m.v);
     },
     async endRun(runId: string, status: TrackingRunStatus) {
       const run = await getRun(runId);

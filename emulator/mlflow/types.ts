@@ -14,6 +14,8 @@ export interface TrackingRunRequest {
   /** The job's display name, as the run's name. */
   readonly runName?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Parameters logged when the run is made (a sweep trial's hyperparameters, as Azure logs them). */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 /** An MLflow run's terminal status. */
@@ -33,6 +35,11 @@ export interface TrackingService {
   createRun(run: TrackingRunRequest): Promise<void>;
   /** Ends the run with the given status, unless it already ended. */
   endRun(runId: string, status: TrackingRunStatus): Promise<void>;
+  /**
+   * The values the run logged for a metric, in step order (MLflow's metric history); [] when it
+   * logged none or the run does not exist. A sweep reads its trials' primary metric through it.
+   */
+  metricHistory(runId: string, key: string): Promise<number[]>;
   /** True when `path` (without query) is served by this service. */
   owns(path: string): boolean;
   /** Serves one request below `trackingPath` (token already checked by the caller). Never throws. */

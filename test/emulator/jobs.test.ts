@@ -793,6 +793,7 @@ describe("command jobs: MLflow runs through the TrackingService @emulator", func
         created.push(run.runId);
       },
       endRun: async () => undefined,
+      metricHistory: async () => [],
       owns: () => false,
       handle: (_req, res) => res.writeHead(404).end(),
       close: async () => undefined,
@@ -852,6 +853,7 @@ describe("command jobs: MLflow runs through the TrackingService @emulator", func
       async endRun(runId: string, status: TrackingRunStatus) {
         calls.push({ call: "end", runId, detail: status, jobStatus: statusOf(runId) });
       },
+      metricHistory: async () => [],
       owns: () => false,
       handle: (_req, res) => res.writeHead(404).end(),
       close: async () => undefined,

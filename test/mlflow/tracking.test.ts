@@ -289,4 +289,70 @@ describe("emulator MLflow tracking @python", function () {
     );
     expect(experiment.body.experiment.name).to.equal("jobs-through-arm");
   });
+
+  it("runs a sweep whose trials log their metric with MLflow: the best trial is chosen from MLflow's metric history, each trial's run has its hyperparameters and the sweep as parent", async () => {
+    const ws = emulator.info.workspaceId;
+    const arm = (method: string, path: string, body?: unknown) =>
+      request(
+        `${emulator.info.armEndpoint}${path}${path.includes("?") ? "&" : "?"}api-version=2024-04-01`,
+        ca,
+        emulator.info.token,
+        method,
+        body,
+      );
+    const env = `${ws}/environments/sweep-mlflow-${randomBytes(3).toString("hex")}/versions/1`;
+    const envPut = await arm("PUT", env, {
+      properties: {
+        image: "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest",
+        condaFile: CLIENT_ENV,
+      },
+    });
+    expect(envPut.status, envPut.text).to.equal(201);
+    const sweep = `mlsweep_${randomBytes(4).toString("hex")}`;
+    const put = await arm("PUT", `${ws}/jobs/${sweep}`, {
+      properties: {
+        jobType: "Sweep",
+        experimentName: "sweep-mlflow",
+        objective: { primaryMetric: "score", goal: "Maximize" },
+        samplingAlgorithm: { samplingAlgorithmType: "Grid" },
+        searchSpace: { x: ["choice", [[1, 3, 2]]] },
+        limits: { jobLimitsType: "Sweep", maxConcurrentTrials: 2 },
+        trial: {
+          environmentId: env,
+          command:
+            "python -c 'import mlflow; [mlflow.log_metric(\"score\", ${{search_space.x}} * s, step=s) for s in (1, 2)]'",
+          environmentVariables: { MLFLOW_DISABLE_TELEMETRY: "true" },
+        },
+      },
+    });
+    expect(put.status, put.text).to.equal(201);
+    let job: any;
+    for (;;) {
+      job = (await arm("GET", `${ws}/jobs/${sweep}`)).body;
+      if (["Completed", "Failed", "Canceled"].includes(job.properties.status)) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(job.properties.status).to.equal("Completed");
+    const trials = (await arm("GET", `${ws}/jobs?parentJobName=${sweep}`)).body.value as any[];
+    expect(trials).to.have.length(3);
+    const best = trials.find((t) => JSON.parse(t.properties.properties.hyperparameters).x === 3);
+    expect(job.properties.properties).to.include({ best_child_run_id: best.name, score: "6" });
+    expect(await tracking.metricHistory(best.name, "score")).to.deep.equal([3, 6]);
+
+    const run = await request(
+      `${base}/api/2.0/mlflow/runs/get?run_id=${best.name}`,
+      ca,
+      emulator.info.token,
+    );
+    expect(run.body.run.data.params).to.deep.include({ key: "x", value: "3" });
+    expect(run.body.run.data.tags).to.deep.include({ key: "mlflow.parentRunId", value: sweep });
+    const parent = await request(
+      `${base}/api/2.0/mlflow/runs/get?run_id=${sweep}`,
+      ca,
+      emulator.info.token,
+    );
+    expect(parent.body.run.info).to.include({ run_id: sweep, status: "FINISHED" });
+  });
 });

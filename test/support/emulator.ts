@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EmulatorOptions, RunningEmulator } from "../../emulator/index";
+import { fileMetricSource } from "./sweepMetrics";
 
 /** Set by runMocha.ts: the folder holding the CA that NODE_EXTRA_CA_CERTS points at. */
 export const TEST_CERT_DIR_ENV = "AZUREML_TEST_CERT_DIR";
@@ -23,6 +24,9 @@ export function testEmulatorOptions(): EmulatorOptions {
     certDir: testCertDir(),
     progression: { mode: "polls", polls: 1 },
     retryAfterInSeconds: 0,
+    // Sweep trials of the shared emulator log their metric to files (test/support/sweepMetrics.ts)
+    // since it serves no MLflow; the MLflow metric source has a test of its own.
+    sweeps: { metrics: fileMetricSource(), tickInMs: 100 },
     // The MLflow server takes tens of seconds to start: tests that need it start their own emulator.
     mlflow: false,
   };

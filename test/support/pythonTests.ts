@@ -6,10 +6,24 @@ import * as path from "node:path";
 import { packageFile } from "../../emulator/envs/python";
 import { ensureToolEnvironment } from "../../emulator/envs/toolEnvironment";
 
-/** The emulator's Python projects: the MLflow tracking store and the batch scoring driver. */
-const PROJECTS = [
-  packageFile("emulator", "mlflow", "python"),
-  packageFile("emulator", "batch", "python"),
+/**
+ * The emulator's Python projects by environment: the MLflow tracking store and the batch scoring
+ * driver share MLflow's; the sweep sampler has Optuna's.
+ */
+const ENVIRONMENTS = [
+  {
+    name: "python-dev",
+    requirements: packageFile("emulator", "mlflow", "requirements-dev.txt"),
+    projects: [
+      packageFile("emulator", "mlflow", "python"),
+      packageFile("emulator", "batch", "python"),
+    ],
+  },
+  {
+    name: "sweep-dev",
+    requirements: packageFile("emulator", "sweep", "requirements-dev.txt"),
+    projects: [packageFile("emulator", "sweep", "python")],
+  },
 ];
 
 function run(command: string, args: string[], cwd: string): Promise<number> {
@@ -31,19 +45,21 @@ function run(command: string, args: string[], cwd: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const env = await ensureToolEnvironment(
-    {
-      name: "python-dev",
-      requirementFiles: [packageFile("emulator", "mlflow", "requirements-dev.txt")],
-      localPackages: PROJECTS,
-    },
-    { log: (line) => process.stderr.write(`${line}\n`) },
-  );
   let status = 0;
-  for (const project of PROJECTS) {
-    const mypy = await run(env.pythonPath, ["-m", "mypy"], project);
-    const pytest = await run(env.pythonPath, ["-m", "pytest", "-p", "no:cacheprovider"], project);
-    status ||= mypy || pytest;
+  for (const environment of ENVIRONMENTS) {
+    const env = await ensureToolEnvironment(
+      {
+        name: environment.name,
+        requirementFiles: [environment.requirements],
+        localPackages: environment.projects,
+      },
+      { log: (line) => process.stderr.write(`${line}\n`) },
+    );
+    for (const project of environment.projects) {
+      const mypy = await run(env.pythonPath, ["-m", "mypy"], project);
+      const pytest = await run(env.pythonPath, ["-m", "pytest", "-p", "no:cacheprovider"], project);
+      status ||= mypy || pytest;
+    }
   }
   process.exit(status);
 }

@@ -1,0 +1,1 @@
+"""The emulator sweep sampler: Azure ML search spaces and sampling algorithms on Optuna."""
