@@ -32,6 +32,7 @@ import { createBlobAccess, type BlobAccess, type BlobLocation } from "./storage"
 import {
   JOBS_COLLECTION,
   isTerminalJobStatus,
+  recordCancelRequest,
   type JobError,
   type JobRunner,
   type JobStatus,
@@ -633,17 +634,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       });
     },
     cancel(name, operationId, cancelOptions = {}) {
-      const job = update(name, (j) => {
-        j.run.waitingOperations = [
-          ...(j.run.waitingOperations ?? []),
-          ...(operationId === undefined ? [] : [operationId]),
-        ];
-        j.run.deleteRequested =
-          (j.run.deleteRequested ?? false) || cancelOptions.deleteAfter === true;
-        if (!isTerminalJobStatus(asObject(j.resource.properties).status)) {
-          j.run.cancelRequested = true;
-        }
-      });
+      const job = update(name, (j) =>
+        recordCancelRequest(j, operationId, cancelOptions.deleteAfter === true),
+      );
       if (job === undefined) {
         if (operationId !== undefined) {
           operations.complete(operationId, "Succeeded");

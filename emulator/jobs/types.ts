@@ -59,6 +59,27 @@ export interface StoredJob extends StoredResource {
   run: JobRunState;
 }
 
+/**
+ * Records a cancel (or delete) on a stored job: the operation waits for the job's end, a delete
+ * also removes the record then, and a job not ended yet is asked to stop. Command jobs and sweeps
+ * share this bookkeeping; each then stops its own work.
+ */
+export function recordCancelRequest(
+  job: StoredJob,
+  operationId: string | undefined,
+  deleteAfter: boolean,
+): void {
+  job.run.waitingOperations = [
+    ...(job.run.waitingOperations ?? []),
+    ...(operationId === undefined ? [] : [operationId]),
+  ];
+  job.run.deleteRequested = (job.run.deleteRequested ?? false) || deleteAfter;
+  const status = (job.resource.properties as { status?: unknown } | undefined)?.status;
+  if (!isTerminalJobStatus(status)) {
+    job.run.cancelRequested = true;
+  }
+}
+
 /** Options for the jobs room, given to createControlPlane. */
 export interface JobsOptions {
   /** Builds (or reuses) a job's Python environment. Without it, jobs fail while Preparing. */

@@ -18,6 +18,7 @@ import { normalizeJobProperties } from "../jobs/spec";
 import {
   JOBS_COLLECTION,
   isTerminalJobStatus,
+  recordCancelRequest,
   type JobError,
   type JobRunner,
   type JobStatus,
@@ -473,17 +474,9 @@ export function createSweepController(options: SweepControllerOptions): JobRunne
       });
     },
     cancel(name, operationId, cancelOptions = {}) {
-      const job = update(name, (j) => {
-        j.run.waitingOperations = [
-          ...(j.run.waitingOperations ?? []),
-          ...(operationId === undefined ? [] : [operationId]),
-        ];
-        j.run.deleteRequested =
-          (j.run.deleteRequested ?? false) || cancelOptions.deleteAfter === true;
-        if (!isTerminalJobStatus(asObject(j.resource.properties).status)) {
-          j.run.cancelRequested = true;
-        }
-      });
+      const job = update(name, (j) =>
+        recordCancelRequest(j, operationId, cancelOptions.deleteAfter === true),
+      );
       if (job === undefined) {
         if (operationId !== undefined) {
           operations.complete(operationId, "Succeeded");

@@ -72,7 +72,7 @@ def test_the_last_reserved_tag_wins_and_others_are_kept() -> None:
 
 
 def test_the_scheme_names_the_same_sqlite_file() -> None:
-    assert sqlite_uri(f"{SCHEME}:////tmp/x/mlflow.db") == "sqlite:////tmp/x/mlflow.db"
+    assert sqlite_uri(f"{SCHEME}:////var/lib/mlflow/mlflow.db") == "sqlite:////var/lib/mlflow/mlflow.db"
     with pytest.raises(MlflowException):
         sqlite_uri("sqlite:///mlflow.db")
 
