@@ -29,7 +29,7 @@ import {
   type PulumiFn,
   type Stack,
 } from "@pulumi/pulumi/automation";
-import { createUserProject, type UserProject } from "../test/support/userProject";
+import { createUserProject, type UserProject } from "./userProject";
 import { repoRoot, type Engine } from "./engine";
 
 /** How the engine shows a value that is not known until Azure answers (preview). */
