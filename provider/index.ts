@@ -36,3 +36,5 @@ export type {
   CommandJobOutputArgs,
   CommandJobOutputs,
 } from "./resources/commandJob";
+export { MetricGate } from "./resources/metricGate";
+export type { MetricGateArgs, MetricGateOutputs } from "./resources/metricGate";
