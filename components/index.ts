@@ -1,5 +1,9 @@
 export { TrainingAssets } from "./trainingAssets";
 export type { TrainingAssetsArgs } from "./trainingAssets";
+export { TrainingRun } from "./trainingRun";
+export type { TrainingRunArgs } from "./trainingRun";
+export { BatchScoringService } from "./batchScoringService";
+export type { BatchScoringServiceArgs } from "./batchScoringService";
 export {
   approvedCandidate,
   describeGateOutcome,
