@@ -28,6 +28,7 @@ import {
   countTrials,
   describeTrialCounts,
   distributionFailure,
+  isTrialOf,
   modelOutputName,
   parseHyperparameters,
   sweepFindings,
@@ -346,13 +347,17 @@ export async function diff(
 
 // --- trials ------------------------------------------------------------------------------------
 
-/** The sweep's trials, as the service lists them by parent. */
+/**
+ * The sweep's trials, as the service lists them by parent, keeping only jobs named `<sweep>_<n>`
+ * (a service that ignored the filter would list every job).
+ */
 async function listTrials(session: Session, name: string): Promise<JobResource[]> {
-  return session.client.list<JobResource>(
+  const jobs = await session.client.list<JobResource>(
     `${workspaceId(session.scope)}/jobs`,
     "Jobs_List",
     sweepTrialsQuery(name),
   );
+  return jobs.filter((job) => isTrialOf(name, job.name));
 }
 
 function countsOf(inputs: SweepJobInputs, sweep: JobResource, trials: JobResource[]): TrialCounts {

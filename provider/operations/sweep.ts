@@ -524,6 +524,11 @@ export function sweepTrialsQuery(sweepName: string): { parentJobName: string } {
   return { parentJobName: sweepName };
 }
 
+/** True for a trial of the sweep: Azure ML names them `<sweep>_<n>`. */
+export function isTrialOf(sweepName: string, jobName: string): boolean {
+  return jobName.startsWith(`${sweepName}_`) && /^\d+$/.test(jobName.slice(sweepName.length + 1));
+}
+
 /** The sweep's own record of its best trial (`best_child_run_id`, `score`), when it has one. */
 export function bestTrialOf(
   properties: Readonly<Record<string, string>> | undefined,

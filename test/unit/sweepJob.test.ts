@@ -7,6 +7,7 @@ import { expect } from "chai";
 import * as lifecycle from "../../provider/lifecycle/sweepJob";
 import {
   countTrials,
+  isTrialOf,
   searchSpace,
   sweepJobBody,
   typedHyperparameters,
@@ -292,6 +293,14 @@ describe("SweepJob body and trials", function () {
       countTrials(statuses, { earlyTermination: true, sweepStatus: "Canceled" }).canceled,
     ).to.equal(1);
     expect(countTrials(statuses, { earlyTermination: false }).earlyTerminated).to.equal(0);
+  });
+
+  it("takes only <sweep>_<n> jobs for trials, whatever else a list returns @unit", () => {
+    expect(isTrialOf("tune-1", "tune-1_0")).to.equal(true);
+    expect(isTrialOf("tune-1", "tune-1_12")).to.equal(true);
+    expect(isTrialOf("tune-1", "tune-1_x")).to.equal(false);
+    expect(isTrialOf("tune-1", "tune-12_0")).to.equal(false);
+    expect(isTrialOf("tune-1", "train-abc")).to.equal(false);
   });
 
   it("keeps sampled numbers as numbers and strings as strings in the best hyperparameters @unit", () => {
