@@ -38,3 +38,19 @@ export type {
 } from "./resources/commandJob";
 export { MetricGate } from "./resources/metricGate";
 export type { MetricGateArgs, MetricGateOutputs } from "./resources/metricGate";
+export { SweepJob } from "./resources/sweepJob";
+export type {
+  HyperparameterValue,
+  SweepJobArgs,
+  SweepJobOutputs,
+  SweepTrialArgs,
+  SweepTrialCounts,
+} from "./resources/sweepJob";
+export { searchSpace } from "./operations/sweep";
+export type {
+  EarlyTerminationInput,
+  ObjectiveInput,
+  SamplingInput,
+  SearchDistribution,
+  SweepLimitsInput,
+} from "./operations/sweep";

@@ -7,7 +7,7 @@ import * as emulator from "../../emulator/index";
 import * as root from "../../index";
 
 describe("public API", function () {
-  it("the package root exports the resources (CommandJob included), the component and the error guards @unit", () => {
+  it("the package root exports the resources (CommandJob and SweepJob included), the search-space helpers, the component and the error guards @unit", () => {
     expect(Object.keys(root).sort()).to.deep.equal([
       "AzureMlRestError",
       "BatchDeployment",
@@ -22,6 +22,7 @@ describe("public API", function () {
       "MetricGate",
       "ModelVersion",
       "PollTimeoutError",
+      "SweepJob",
       "TrainingAssets",
       "TrainingRun",
       "approvedCandidate",
@@ -31,6 +32,7 @@ describe("public API", function () {
       "isAzureMlRestError",
       "isLroFailedError",
       "isPollTimeoutError",
+      "searchSpace",
     ]);
   });
 
