@@ -4,6 +4,8 @@ export { TrainingRun } from "./trainingRun";
 export type { TrainingRunArgs } from "./trainingRun";
 export { BatchScoringService } from "./batchScoringService";
 export type { BatchScoringServiceArgs } from "./batchScoringService";
+export { HyperparameterSweep } from "./hyperparameterSweep";
+export type { HyperparameterSweepArgs, SweepGateArgs } from "./hyperparameterSweep";
 export {
   approvedCandidate,
   describeGateOutcome,

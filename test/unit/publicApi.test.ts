@@ -18,6 +18,7 @@ describe("public API", function () {
       "CommandJob",
       "DataVersion",
       "EnvironmentVersion",
+      "HyperparameterSweep",
       "LroFailedError",
       "MetricGate",
       "ModelVersion",
