@@ -29,9 +29,11 @@ export async function recordResources(
           name: args.name,
           inputs: args.inputs,
         });
+        // An `id` in the extra state becomes the resource's id.
+        const { id, ...extra } = state(args.type, args.name, args.inputs);
         return {
-          id: args.custom ? `/ids/${args.name}` : undefined,
-          state: { ...args.inputs, ...state(args.type, args.name, args.inputs) },
+          id: args.custom ? ((id as string | undefined) ?? `/ids/${args.name}`) : undefined,
+          state: { ...args.inputs, ...extra },
         };
       },
       call: (args) => args.inputs,
