@@ -1,0 +1,299 @@
+/**
+ * BatchScoringJob against the emulator, which really scores (the batch driver on the machine's
+ * python3 for an image-only environment): what a user sees on `up`, on a second `up`, after a
+ * dropped connection during the invocation, on an error threshold exceeded, and what reached the
+ * service (the request log).
+ */
+import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import { expect } from "chai";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
+import { armGet } from "../support/arm";
+import { getEmulator, uniqueName } from "../support/emulator";
+import { checkAndCreate, configuredProvider, workspaceInputs } from "../support/providers";
+
+const folders: string[] = [];
+after(() => {
+  for (const folder of folders.splice(0)) {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+function folder(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "bsj-"));
+  folders.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+/** Multiplies column x of every row by the model's factor; a row "bad" raises. */
+const SCORE_PY = `
+import glob, json, os
+
+factor = None
+
+def init():
+    global factor
+    [model] = glob.glob(os.path.join(os.environ["AZUREML_MODEL_DIR"], "**", "model.json"), recursive=True)
+    with open(model) as f:
+        factor = json.load(f)["factor"]
+
+def run(mini_batch):
+    rows = []
+    for path in mini_batch:
+        with open(path) as f:
+            next(f)
+            for line in f:
+                if line.strip() == "bad":
+                    raise ValueError(f"cannot score {os.path.basename(path)}")
+                rows.append([os.path.basename(path), int(line) * factor])
+    return rows
+`;
+
+async function readBlob(uri: string): Promise<string | undefined> {
+  const { info } = getEmulator();
+  const match = /^azureml:\/\/datastores\/([^/]+)\/paths\/(.+)$/.exec(uri);
+  if (match === null) {
+    throw new Error(`not a datastore URI: ${uri}`);
+  }
+  const ds = await armGet(`${info.workspaceId}/datastores/${match[1]}`);
+  const blob = new BlobServiceClient(
+    info.blobEndpoint,
+    new StorageSharedKeyCredential(info.storageAccountName, DEV_STORE_ACCOUNT_KEY),
+  )
+    .getContainerClient(ds.properties.containerName)
+    .getBlobClient(match[2]);
+  return (await blob.exists()) ? (await blob.downloadToBuffer()).toString("utf8") : undefined;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("Expected the call to fail, but it succeeded.");
+}
+
+interface Deployed {
+  endpointId: string;
+  endpointName: string;
+  dataUri: string;
+}
+
+/** An endpoint with one deployment (made the default), and a data folder of `files` CSVs. */
+async function deploy(
+  files: Record<string, string>,
+  settings: Record<string, unknown> = {},
+): Promise<Deployed> {
+  const ws = workspaceInputs();
+  const env = await checkAndCreate(await configuredProvider("environmentVersion"), {
+    ...ws,
+    name: uniqueName("benv"),
+    image: "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest",
+  });
+  const code = await checkAndCreate(await configuredProvider("codeVersion"), {
+    ...ws,
+    name: uniqueName("bcode"),
+    path: folder({ "score.py": SCORE_PY, "nonce.txt": randomUUID() }),
+  });
+  const model = await checkAndCreate(await configuredProvider("modelVersion"), {
+    ...ws,
+    name: uniqueName("bmodel"),
+    path: folder({ "model/model.json": '{"factor": 3}', "nonce.txt": randomUUID() }),
+  });
+  const data = await checkAndCreate(await configuredProvider("dataVersion"), {
+    ...ws,
+    name: uniqueName("bdata"),
+    dataType: "uri_folder",
+    path: folder({ ...files, "nonce.csv": `x\n${Math.floor(Math.random() * 1000)}\n` }),
+  });
+  const endpointName = uniqueName("score");
+  const endpoint = await checkAndCreate(await configuredProvider("batchEndpoint"), {
+    ...ws,
+    name: endpointName,
+  });
+  await checkAndCreate(await configuredProvider("batchDeployment"), {
+    endpointId: endpoint.id,
+    name: "blue",
+    modelId: (model.outs as { assetId: string }).assetId,
+    modelType: "custom_model",
+    codeConfiguration: {
+      codeId: (code.outs as { assetId: string }).assetId,
+      scoringScript: "score.py",
+    },
+    environmentId: (env.outs as { assetId: string }).assetId,
+    compute: "cpu-cluster",
+    miniBatchSize: 2,
+    maxConcurrencyPerInstance: 2,
+    retrySettings: { maxRetries: 0, timeoutInSeconds: 60 },
+    ...settings,
+  });
+  await checkAndCreate(await configuredProvider("batchEndpointDefaultDeployment"), {
+    endpointId: endpoint.id,
+    deploymentName: "blue",
+  });
+  return { endpointId: endpoint.id, endpointName, dataUri: (data.outs as any).assetId };
+}
+
+const FILES = {
+  "a.csv": "x\n1\n2\n",
+  "b.csv": "x\n3\n",
+  "c.csv": "x\n4\n5\n6\n",
+};
+
+/** Invocations (POSTs to a scoring URI) since `mark`, dropped ones included. */
+function invocationsSince(mark: number) {
+  return getEmulator()
+    .requests.since(mark)
+    .filter((r) => r.method === "POST" && r.path.startsWith("/inference/"));
+}
+
+describe("BatchScoringJob provider @emulator", function () {
+  this.timeout(180_000);
+  let deployed: Deployed;
+  before(async function () {
+    this.timeout(120_000);
+    deployed = await deploy(FILES);
+  });
+  afterEach(() => getEmulator().faults.clear());
+
+  it("scores every file through the default deployment, writes the predictions where it says, and a second create starts no job @emulator", async () => {
+    const provider = await configuredProvider("batchScoringJob");
+    const mark = getEmulator().requests.mark();
+    const { id, outs, inputs } = await checkAndCreate(provider, {
+      endpointId: deployed.endpointId,
+      input: deployed.dataUri,
+    });
+    expect(outs.status).to.equal("Completed");
+    expect(id).to.equal(`${getEmulator().info.workspaceId}/jobs/${outs.jobName}`);
+    expect(outs.deployment).to.equal("blue");
+    // 4 files (nonce.csv included) in mini-batches of 2.
+    expect(outs).to.deep.include({
+      miniBatches: 2,
+      miniBatchesCompleted: 2,
+      items: 4,
+      failedItems: 0,
+    });
+    expect(outs.outputUri).to.match(
+      new RegExp(
+        `^azureml://datastores/workspaceblobstore/paths/batch/${deployed.endpointName}/[0-9a-f]{16}/$`,
+      ),
+    );
+    expect(outs.predictionsUri).to.equal(`${outs.outputUri}predictions.csv`);
+    const predictions = (await readBlob(outs.predictionsUri))!.trim().split("\n");
+    expect(predictions.slice(0, 6)).to.deep.equal([
+      "a.csv 3",
+      "a.csv 6",
+      "b.csv 9",
+      "c.csv 12",
+      "c.csv 15",
+      "c.csv 18",
+    ]);
+    expect(invocationsSince(mark).map((r) => r.status)).to.deep.equal([200]);
+    // The job is visible through the ARM jobs API, with its child that scored.
+    const job = await armGet(outs.jobId);
+    expect(job.properties.jobType).to.equal("Pipeline");
+    expect(job.properties.properties["pulumi-azureml.invocationHash"]).to.equal(
+      inputs.invocationHash,
+    );
+
+    // The same inputs again (a lost state, a retried create): the job is adopted, not invoked.
+    const again = getEmulator().requests.mark();
+    const second = await checkAndCreate(provider, {
+      endpointId: deployed.endpointId,
+      input: deployed.dataUri,
+    });
+    expect(second.outs.jobName).to.equal(outs.jobName);
+    expect(invocationsSince(again)).to.deep.equal([]);
+  });
+
+  it("a connection dropped after the service started the job starts no second job @emulator", async () => {
+    const provider = await configuredProvider("batchScoringJob");
+    getEmulator().faults.add({
+      kind: "drop",
+      method: "POST",
+      path: "/inference/",
+      afterServing: true,
+    });
+    const mark = getEmulator().requests.mark();
+    const { outs } = await checkAndCreate(provider, {
+      endpointId: deployed.endpointId,
+      deploymentName: "blue",
+      input: deployed.dataUri,
+      miniBatchSize: 4,
+    });
+    expect(outs.status).to.equal("Completed");
+    expect(outs.miniBatches).to.equal(1);
+    const posts = invocationsSince(mark);
+    expect(posts.map((r) => r.status)).to.deep.equal([0]);
+    const jobs = await armGet(
+      `${getEmulator().info.workspaceId}/jobs?properties=${encodeURIComponent(`pulumi-azureml.invocationHash=${(outs as any).invocationHash}`)}&listViewType=All`,
+    );
+    expect(jobs.value.map((j: any) => j.name)).to.deep.equal([outs.jobName]);
+  });
+
+  it("a connection dropped before the service saw the invocation is invoked again, once @emulator", async () => {
+    const provider = await configuredProvider("batchScoringJob");
+    getEmulator().faults.add({ kind: "drop", method: "POST", path: "/inference/" });
+    const mark = getEmulator().requests.mark();
+    const { outs } = await checkAndCreate(provider, {
+      endpointId: deployed.endpointId,
+      input: deployed.dataUri,
+      miniBatchSize: 3,
+    });
+    expect(outs.status).to.equal("Completed");
+    expect(invocationsSince(mark).map((r) => r.status)).to.deep.equal([0, 200]);
+  });
+
+  it("fails saying the error threshold was exceeded, and names the failed job @emulator", async () => {
+    const provider = await configuredProvider("batchScoringJob");
+    const bad = await deploy({ "a.csv": "x\n1\n", "b.csv": "x\nbad\n", "c.csv": "x\nbad\n" });
+    const error = await rejection(
+      checkAndCreate(provider, {
+        endpointId: bad.endpointId,
+        input: bad.dataUri,
+        miniBatchSize: 1,
+        errorThreshold: 1,
+        maxRetries: 0,
+      }),
+    );
+    expect(error.message).to.match(/BatchScoringJob batchjob-[0-9a-f-]+ ended Failed/);
+    expect(error.message).to.include("more than the error threshold (1)");
+  });
+
+  it("check names the property it refuses and sends nothing @emulator", async () => {
+    const provider = await configuredProvider("batchScoringJob");
+    const mark = getEmulator().requests.mark();
+    const result = await provider.check(
+      {} as any,
+      {
+        endpointId: "not-an-id",
+        input: "C:/data",
+        inputType: "folder",
+        outputPath: "/tmp/out",
+        outputFileName: "a/b.csv",
+        miniBatchSize: 0,
+        errorThreshold: -2,
+        deploymentName: "x",
+      } as any,
+    );
+    expect((result.failures ?? []).map((f) => f.property).sort()).to.deep.equal([
+      "deployment",
+      "endpoint",
+      "errorThreshold",
+      "input",
+      "inputType",
+      "miniBatchSize",
+      "outputFileName",
+      "outputPath",
+    ]);
+    expect(getEmulator().requests.since(mark)).to.deep.equal([]);
+  });
+});
