@@ -285,15 +285,13 @@ export function createBatchScoringController(
       const current = asObject(load(name)?.resource.properties).status;
       setProgress(name, current === "CancelRequested" ? undefined : shown, progress);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, FOLLOW_INTERVAL_IN_MS);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, FOLLOW_INTERVAL_IN_MS);
+        signal.addEventListener("abort", done, { once: true });
       });
     }
   };
