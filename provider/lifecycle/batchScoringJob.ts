@@ -51,6 +51,8 @@ import {
   endpointNameFailure,
   type Config,
 } from "./batchCommon";
+import { readBlobHead } from "../upload/blobUpload";
+import { datastoreContainer } from "./datastoreUpload";
 import { reportProgress } from "./progress";
 import { Failures, fieldChanged, isFullyKnown, isKnown, withoutProvider } from "./shared";
 
@@ -233,13 +235,21 @@ interface ScoringSession {
   settings: AzureMlSettings;
   client: AzureMlClient;
   scope: WorkspaceScope;
+  /** The workspace's ARM id. */
+  workspace: string;
   endpointName: string;
 }
 
 function openScoringSession(inputs: Inputs, config: Config): ScoringSession {
   const settings = resolveSettings(config);
   const { scope, name } = parseBatchEndpointId(inputs.endpointId);
-  return { settings, client: createAzureMlClient({ settings }), scope, endpointName: name };
+  return {
+    settings,
+    client: createAzureMlClient({ settings }),
+    scope,
+    workspace: workspaceId(scope),
+    endpointName: name,
+  };
 }
 
 /** Jobs carrying the run's mark, newest first (the service's filter, checked again here). */
@@ -404,6 +414,42 @@ function outputsOf(s: ScoringSession, inputs: Inputs, job: JobResource, error?: 
   return outs;
 }
 
+/** Rows the predictions file starts with, for the outputs. */
+export const FIRST_ROWS = 5;
+
+/**
+ * The first rows of the predictions file, read from the datastore (the account key from
+ * `listSecrets`, as for any datastore read); undefined, with a progress line, when it cannot be
+ * read (a `summary_only` deployment writes none).
+ */
+async function readFirstRows(s: ScoringSession, uri: string): Promise<string[] | undefined> {
+  const match = /^azureml:\/\/(?:.*\/)?datastores\/([^/]+)\/paths\/(.+)$/.exec(uri);
+  if (match === null) {
+    return undefined;
+  }
+  try {
+    const container = await datastoreContainer(s, match[1]);
+    const text = await readBlobHead({ ...container, prefix: "" }, match[2], 16 * 1024, {
+      caCertPath: s.settings.caCertPath,
+    });
+    if (text === undefined) {
+      await reportProgress(
+        `The predictions file ${uri} does not exist (summary_only writes none).`,
+      );
+      return undefined;
+    }
+    return text
+      .split("\n")
+      .filter((line) => line !== "")
+      .slice(0, FIRST_ROWS);
+  } catch (error) {
+    await reportProgress(
+      `The predictions file ${uri} could not be read: ${(error as Error).message.split("\n")[0]}`,
+    );
+    return undefined;
+  }
+}
+
 /** Polls the job through the ARM jobs API until it ends, printing mini-batches done. */
 async function waitForScoring(
   s: ScoringSession,
@@ -468,8 +514,14 @@ export async function create(
         `the next run gets a new job and output folder (the failed one is kept).`,
     );
   }
-  await reportProgress(`BatchScoringJob ${job.name}: ${status}.`);
   const outs = outputsOf(s, inputs, job);
+  const firstRows = await readFirstRows(s, outs.predictionsUri);
+  if (firstRows !== undefined) {
+    outs.firstRows = firstRows;
+  }
+  await reportProgress(
+    `BatchScoringJob ${job.name}: ${status}; predictions at ${outs.predictionsUri}.`,
+  );
   return { id: outs.jobId, outs };
 }
 

@@ -89,6 +89,8 @@ export interface BatchScoringJobOutputs extends BatchScoringJobInputs {
   failedItems?: number;
   /** The service's error when the job did not complete. */
   error?: string;
+  /** The predictions file's first rows (up to 5), read when the job completed. */
+  firstRows?: string[];
 }
 
 const batchScoringJobProvider = lazyProvider<BatchScoringJobInputs, BatchScoringJobOutputs>(
@@ -116,6 +118,7 @@ export class BatchScoringJob extends pulumi.dynamic.Resource {
   declare readonly items: pulumi.Output<number | undefined>;
   declare readonly failedItems: pulumi.Output<number | undefined>;
   declare readonly error: pulumi.Output<string | undefined>;
+  declare readonly firstRows: pulumi.Output<string[] | undefined>;
 
   /**
    * @param name The _unique_ name of the resource.
@@ -140,6 +143,7 @@ export class BatchScoringJob extends pulumi.dynamic.Resource {
         items: undefined,
         failedItems: undefined,
         error: undefined,
+        firstRows: undefined,
         invocationHash: undefined,
         ...rest,
         endpointId: armIdOf(endpoint),

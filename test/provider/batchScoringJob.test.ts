@@ -75,6 +75,7 @@ describe("BatchScoringJob provider @emulator", function () {
       "c.csv 15",
       "c.csv 18",
     ]);
+    expect(outs.firstRows).to.deep.equal(predictions.slice(0, 5));
     expect(invocationsSince(mark).map((r) => r.status)).to.deep.equal([200]);
     // The job is visible through the ARM jobs API, with its child that scored.
     const job = await armGet(outs.jobId);
