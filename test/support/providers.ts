@@ -20,6 +20,7 @@ export type ResourceKind =
   | "batchDeployment"
   | "batchEndpointDefaultDeployment"
   | "commandJob"
+  | "sweepJob"
   | "batchScoringJob";
 
 export async function configuredProvider<I = any, O = any>(
