@@ -5,12 +5,28 @@
  * service (the request log).
  */
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { Agent, request } from "undici";
 import { armGet } from "../support/arm";
 import { deploy, readBlob, removeFolders, type Deployed } from "../support/batch";
 import { getEmulator } from "../support/emulator";
 import { checkAndCreate, configuredProvider } from "../support/providers";
 
 after(removeFolders);
+
+/** POSTs to a scoring URI with the emulator's ml.azure.com token. */
+async function fetchJson(url: string, body: unknown): Promise<any> {
+  const { info } = getEmulator();
+  const response = await request(url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${info.mlToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    dispatcher: new Agent({ connect: { ca: readFileSync(info.caCertPath) } }),
+  });
+  const text = await response.body.text();
+  expect(response.statusCode, text).to.equal(200);
+  return JSON.parse(text);
+}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -146,6 +162,29 @@ describe("BatchScoringJob provider @emulator", function () {
     );
     expect(error.message).to.match(/BatchScoringJob batchjob-[0-9a-f-]+ ended Failed/);
     expect(error.message).to.include("more than the error threshold (1)");
+  });
+
+  it("destroy cancels a running scoring job and its child, keeping the job @emulator", async () => {
+    const provider = await configuredProvider("batchScoringJob");
+    const slow = await deploy(FILES, {
+      settings: { miniBatchSize: 1, environmentVariables: { SCORE_DELAY_SECONDS: "5" } },
+    });
+    const { info } = getEmulator();
+    const endpoint = await armGet(slow.endpointId);
+    // An invocation that is still running, as a create interrupted after the POST leaves it.
+    const reply = await fetchJson(endpoint.properties.scoringUri, {
+      properties: { InputData: { d: { JobInputType: "UriFolder", Uri: slow.dataUri } } },
+    });
+    const name = reply.name as string;
+    await provider.delete(`${info.workspaceId}/jobs/${name}`, {
+      endpointId: slow.endpointId,
+      input: slow.dataUri,
+      jobName: name,
+    } as any);
+    const job = await armGet(`${info.workspaceId}/jobs/${name}`);
+    expect(job.properties.status).to.equal("Canceled");
+    const child = await armGet(`${info.workspaceId}/jobs/${name}-scoring`);
+    expect(child.properties.status).to.equal("Canceled");
   });
 
   it("check names the property it refuses and sends nothing @emulator", async () => {
