@@ -12,6 +12,7 @@ import {
   BatchDeployment,
   BatchEndpoint,
   BatchEndpointDefaultDeployment,
+  BatchScoringJob,
   CodeVersion,
   CommandJob,
   DataVersion,
@@ -44,6 +45,7 @@ const RESOURCES: Record<string, () => any> = {
     new BatchDeployment("r", { endpoint: ENDPOINT, model: "azureml:m:1", compute: "cpu-cluster" }),
   BatchEndpointDefaultDeployment: () =>
     new BatchEndpointDefaultDeployment("r", { endpoint: ENDPOINT, deployment: "blue" }),
+  BatchScoringJob: () => new BatchScoringJob("r", { endpoint: ENDPOINT, input: "azureml:d:1" }),
   CommandJob: () =>
     new CommandJob("r", { ...WORKSPACE, command: "python train.py", environment: "azureml:e:1" }),
   SweepJob: () =>
@@ -70,6 +72,7 @@ const make = {
   BatchEndpoint: () => new azureml.BatchEndpoint("r", { ...W, name: "scorer" }),
   BatchDeployment: () => new azureml.BatchDeployment("r", { endpoint: E, model: "azureml:m:1", compute: "cpu-cluster" }),
   BatchEndpointDefaultDeployment: () => new azureml.BatchEndpointDefaultDeployment("r", { endpoint: E, deployment: "blue" }),
+  BatchScoringJob: () => new azureml.BatchScoringJob("r", { endpoint: E, input: "azureml:d:1" }),
   CommandJob: () => new azureml.CommandJob("r", { ...W, command: "python train.py", environment: "azureml:e:1" }),
   SweepJob: () => new azureml.SweepJob("r", { ...W, objective: { primaryMetric: "loss", goal: "minimize" }, samplingAlgorithm: { type: "grid" }, searchSpace: { x: azureml.searchSpace.choice(1, 2) }, trial: { command: "python train.py \${{search_space.x}}", environment: "azureml:e:1" } }),
 };
