@@ -27,6 +27,7 @@ import {
   uploadPrefixFor,
 } from "../upload/plan";
 import { reportProgress } from "./progress";
+import { cachedHashing } from "./localContent";
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
   beginAssetCheck,
@@ -86,7 +87,7 @@ export async function check(
     const local = resolveLocalPath(inputs.path as string);
     try {
       await stat(local);
-      const hashed = await computeContentHash(local);
+      const hashed = await computeContentHash(local, cachedHashing());
       contentHash = hashed.hash;
       inputs.fileCount = hashed.fileCount;
       inputs.byteCount = hashed.byteCount;
@@ -225,7 +226,7 @@ async function upload(
     );
   }
   const local = resolveLocalPath(inputs.path as string);
-  const hashed = await computeContentHash(local);
+  const hashed = await computeContentHash(local, cachedHashing());
   if (hashed.hash !== inputs.contentHash) {
     throw new Error(
       `The code in "${inputs.path}" changed between preview and update (sha256 ${inputs.contentHash} → ${hashed.hash}); run the update again.`,

@@ -59,6 +59,7 @@ import type { CommandJobInputs, CommandJobOutputs } from "../resources/commandJo
 import { fingerprint, versionFromContentHash } from "./assetVersion";
 import { registerCode } from "./codeVersion";
 import { datastoreContainer } from "./datastoreUpload";
+import { cachedHashing } from "./localContent";
 import { reportProgress } from "./progress";
 import {
   checkWorkspace,
@@ -575,7 +576,7 @@ async function checkCode(inputs: CommandJobInputs, failures: Failures): Promise<
   const local = resolveLocalPath(code);
   try {
     await stat(local);
-    inputs.codeHash = (await computeContentHash(local)).hash;
+    inputs.codeHash = (await computeContentHash(local, cachedHashing())).hash;
   } catch (error) {
     failures.add("code", pathFailure(code, error).replace("[path]", "[code]"));
   }

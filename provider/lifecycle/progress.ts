@@ -11,3 +11,9 @@ export async function reportProgress(message: string): Promise<void> {
   const pulumi = await import("@pulumi/pulumi");
   await pulumi.log.info(message);
 }
+
+/** A warning in the `pulumi up` output (never silenced): something was skipped, nothing failed. */
+export async function reportWarning(message: string): Promise<void> {
+  const pulumi = await import("@pulumi/pulumi");
+  await pulumi.log.warn(message);
+}
