@@ -18,7 +18,7 @@ import {
   type PendingUploadResponse,
 } from "../operations/assets";
 import { computeContentHash, CONTENT_HASH_VERSION } from "../upload/contentHash";
-import { uploadFiles } from "../upload/blobUpload";
+import { uploadFiles, uploadRetryOptions } from "../upload/blobUpload";
 import {
   codeUriFor,
   describeContent,
@@ -26,7 +26,7 @@ import {
   indicatorMetadata,
   uploadPrefixFor,
 } from "../upload/plan";
-import { reportProgress } from "./progress";
+import { reportProgress, uploadProgressLines } from "./progress";
 import { cachedHashing } from "./localContent";
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
@@ -240,6 +240,8 @@ async function upload(
   const prefix = uploadPrefixFor(hashed.rootName, hashed.rootIsFile);
   const uploaded = await uploadFiles({ containerSasUrl: sasUri, prefix }, hashed.files, {
     caCertPath: session.settings.caCertPath,
+    retryOptions: uploadRetryOptions(session.settings),
+    onProgress: uploadProgressLines(`CodeVersion ${inputs.name}:${version}`),
     metadata: {
       blobName: indicatorBlob(hashed.files.map((f) => `${prefix}${f.relativePath}`)),
       metadata: indicatorMetadata(inputs.name, version),

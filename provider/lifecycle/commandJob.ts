@@ -54,7 +54,7 @@ import {
   type RunRecord,
 } from "../operations/jobs";
 import { computeContentHash } from "../upload/contentHash";
-import { readBlobTail } from "../upload/blobUpload";
+import { readBlobTail, uploadRetryOptions } from "../upload/blobUpload";
 import type { CommandJobInputs, CommandJobOutputs } from "../resources/commandJob";
 import { fingerprint, versionFromContentHash } from "./assetVersion";
 import { registerCode } from "./codeVersion";
@@ -1049,6 +1049,7 @@ async function readLogTail(session: Session, name: string): Promise<string[] | s
     const container = await datastoreContainer(session, ARTIFACT_DATASTORE);
     const text = await readBlobTail({ ...container, prefix: "" }, jobLogBlobName(name), 64 * 1024, {
       caCertPath: session.settings.caCertPath,
+      retryOptions: uploadRetryOptions(session.settings),
     });
     return text === undefined ? "(the job wrote no log)" : lastLines(text, LOG_TAIL_LINES);
   } catch (error) {

@@ -16,7 +16,7 @@ import {
   type WorkspaceResource,
 } from "../operations/datastores";
 import { computeContentHash } from "../upload/contentHash";
-import { readBlobMetadata, uploadFiles } from "../upload/blobUpload";
+import { readBlobMetadata, uploadFiles, uploadRetryOptions } from "../upload/blobUpload";
 import {
   describeContent,
   indicatorBlob,
@@ -25,7 +25,7 @@ import {
   UPLOAD_COMPLETED_METADATA,
   uploadPrefixFor,
 } from "../upload/plan";
-import { reportProgress } from "./progress";
+import { reportProgress, uploadProgressLines } from "./progress";
 import { cachedHashing } from "./localContent";
 import type { Session } from "./shared";
 
@@ -148,7 +148,10 @@ export async function uploadToDefaultDatastore(
     store.name,
     hashed.rootIsFile ? `${folder}${basename}` : `${folder}${basename}/`,
   );
-  const options = { caCertPath: session.settings.caCertPath };
+  const options = {
+    caCertPath: session.settings.caCertPath,
+    retryOptions: uploadRetryOptions(session.settings),
+  };
   const existing = await readBlobMetadata(target, indicator, options);
   const label = `${asset.type} ${asset.name}:${asset.version}`;
   if (existing?.upload_status === UPLOAD_COMPLETED_METADATA.upload_status) {
@@ -160,8 +163,11 @@ export async function uploadToDefaultDatastore(
   await reportProgress(
     `${label}: uploading ${describeContent({ ...hashed, hash: undefined })} to datastore ${store.name}.`,
   );
+  // Blobs already complete (same size and MD5) and blocks already staged by an interrupted upload
+  // are not sent again.
   const uploaded = await uploadFiles(target, hashed.files, {
     ...options,
+    onProgress: uploadProgressLines(label),
     metadata: { blobName: indicator, metadata: indicatorMetadata(asset.name, asset.version) },
   });
   return { uri, uploadedBlobCount: uploaded.blobCount };
