@@ -142,8 +142,8 @@ describe("resumable blob uploads @emulator", () => {
     expect(resent, "bytes sent again").to.be.at.most(total - completed);
     expect(result.skippedByteCount).to.be.at.least(completed);
     const container = await containerClient(containerUrl);
-    expect((await container.getBlobClient(`${prefix}big.bin`).downloadToBuffer()).equals(big)).to.be
-      .true;
+    const downloaded = await container.getBlobClient(`${prefix}big.bin`).downloadToBuffer();
+    expect(downloaded.equals(big), "the resumed blob holds the file").to.equal(true);
     const properties = await container.getBlobClient(`${prefix}big.bin`).getProperties();
     expect(Buffer.from(properties.contentMD5 ?? []).toString("base64")).to.equal(
       hashed.files.find((f) => f.relativePath === "big.bin")?.md5,
