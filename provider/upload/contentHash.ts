@@ -514,8 +514,11 @@ export async function planObjectHash(root: string, rules: IgnoreRules): Promise<
     events.push({ kind: "file", relativePath: path.basename(resolved), absolutePath: resolved });
   } else {
     const visit = async (dir: string, relativeDir: string, ancestors: ReadonlySet<string>) => {
-      const names = (await fs.readdir(dir)).sort(compareSdkPathOrder);
-      for (const name of names) {
+      const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) =>
+        compareSdkPathOrder(a.name, b.name),
+      );
+      for (const entry of entries) {
+        const name = entry.name;
         if (name === ALWAYS_SKIPPED_NAME) {
           continue;
         }
@@ -525,6 +528,10 @@ export async function planObjectHash(root: string, rules: IgnoreRules): Promise<
         }
         events.push({ kind: "name", name });
         const entryPath = path.join(dir, name);
+        if (entry.isFile()) {
+          events.push({ kind: "file", relativePath, absolutePath: entryPath });
+          continue; // a plain file needs no stat; links and folders do
+        }
         const stats = await statOrUndefined(entryPath);
         if (stats?.isFile()) {
           events.push({ kind: "file", relativePath, absolutePath: entryPath });
