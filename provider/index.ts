@@ -36,3 +36,19 @@ export type {
   CommandJobOutputArgs,
   CommandJobOutputs,
 } from "./resources/commandJob";
+export { SweepJob } from "./resources/sweepJob";
+export type {
+  HyperparameterValue,
+  SweepJobArgs,
+  SweepJobOutputs,
+  SweepTrialArgs,
+  SweepTrialCounts,
+} from "./resources/sweepJob";
+export { searchSpace } from "./operations/sweep";
+export type {
+  EarlyTerminationInput,
+  ObjectiveInput,
+  SamplingInput,
+  SearchDistribution,
+  SweepLimitsInput,
+} from "./operations/sweep";

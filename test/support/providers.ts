@@ -19,7 +19,8 @@ export type ResourceKind =
   | "batchEndpoint"
   | "batchDeployment"
   | "batchEndpointDefaultDeployment"
-  | "commandJob";
+  | "commandJob"
+  | "sweepJob";
 
 export async function configuredProvider<I = any, O = any>(
   kind: ResourceKind,
