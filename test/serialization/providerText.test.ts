@@ -17,6 +17,8 @@ import {
   DataVersion,
   EnvironmentVersion,
   ModelVersion,
+  searchSpace,
+  SweepJob,
 } from "../../index";
 import { captureProviderText } from "../support/loadLikeHost";
 import { createUserProject, findRepoRoot, type UserProject } from "../support/userProject";
@@ -44,6 +46,14 @@ const RESOURCES: Record<string, () => any> = {
     new BatchEndpointDefaultDeployment("r", { endpoint: ENDPOINT, deployment: "blue" }),
   CommandJob: () =>
     new CommandJob("r", { ...WORKSPACE, command: "python train.py", environment: "azureml:e:1" }),
+  SweepJob: () =>
+    new SweepJob("r", {
+      ...WORKSPACE,
+      objective: { primaryMetric: "loss", goal: "minimize" },
+      samplingAlgorithm: { type: "grid" },
+      searchSpace: { x: searchSpace.choice(1, 2) },
+      trial: { command: "python train.py ${{search_space.x}}", environment: "azureml:e:1" },
+    }),
 };
 
 /** A program a user would run, printing every resource's `__provider` as one JSON line. */
@@ -61,6 +71,7 @@ const make = {
   BatchDeployment: () => new azureml.BatchDeployment("r", { endpoint: E, model: "azureml:m:1", compute: "cpu-cluster" }),
   BatchEndpointDefaultDeployment: () => new azureml.BatchEndpointDefaultDeployment("r", { endpoint: E, deployment: "blue" }),
   CommandJob: () => new azureml.CommandJob("r", { ...W, command: "python train.py", environment: "azureml:e:1" }),
+  SweepJob: () => new azureml.SweepJob("r", { ...W, objective: { primaryMetric: "loss", goal: "minimize" }, samplingAlgorithm: { type: "grid" }, searchSpace: { x: azureml.searchSpace.choice(1, 2) }, trial: { command: "python train.py \${{search_space.x}}", environment: "azureml:e:1" } }),
 };
 (async () => {
   const texts = {};
