@@ -55,6 +55,7 @@ describe("content-hash cache @unit", () => {
     cacheDir = path.join(tmp, "cache");
     await writeFiles(root, TREE);
     await fs.mkdir(path.join(root, "empty-folder"));
+    await nextTick(); // hash times have millisecond resolution: a write in the same one is racy
   });
   afterEach(async () => {
     await fs.rm(tmp, { recursive: true, force: true });
@@ -107,6 +108,7 @@ describe("content-hash cache @unit", () => {
     const after = await fs.stat(file, { bigint: true });
     expect(after.mtimeNs, "modification time restored").to.equal(before.mtimeNs);
     expect(after.size).to.equal(before.size);
+    await nextTick();
 
     const second = await computeContentHash(root, { cache });
     expect(second.fromCache).to.equal(false);
@@ -121,6 +123,7 @@ describe("content-hash cache @unit", () => {
     await fs.writeFile(`${file}.new`, "DASH");
     await fs.utimes(`${file}.new`, before.atime, before.mtime);
     await fs.rename(`${file}.new`, file);
+    await nextTick();
     const second = await computeContentHash(root, { cache });
     expect(second.fromCache).to.equal(false);
     expect(second.hash).to.not.equal(first.hash);
@@ -212,6 +215,7 @@ describe("content-hash cache @unit", () => {
     for (let i = 0; i < 6; i++) {
       const other = path.join(tmp, `folder-${i}`);
       await writeFiles(other, { [`f${i}.txt`]: "x".repeat(10), "g.txt": "y" });
+      await nextTick();
       await computeContentHash(other, { cache });
     }
     const names = await fs.readdir(cacheDir);
