@@ -28,6 +28,8 @@ export type {
   BatchEndpointDefaultDeploymentArgs,
   BatchEndpointDefaultDeploymentOutputs,
 } from "./resources/batchEndpointDefaultDeployment";
+export { BatchScoringJob } from "./resources/batchScoringJob";
+export type { BatchScoringJobArgs, BatchScoringJobOutputs } from "./resources/batchScoringJob";
 export type { WorkspaceArgs, AssetVersionArgs } from "./resources/workspaceArgs";
 export { CommandJob } from "./resources/commandJob";
 export type {

@@ -43,10 +43,27 @@ pathlib.Path(args.model).mkdir(parents=True, exist_ok=True)
 pathlib.Path(args.model, "MLmodel").write_text("flavors: {}\\n")
 `;
 
+// A trial whose `score` curve is flat at 0.1 (slow, which then sleeps until terminated), 0.5
+// (mid) or 0.9 (good).
+const CURVE_PY = `
+import argparse, pathlib, time
+${LOG_METRIC_PY}
+p = argparse.ArgumentParser()
+p.add_argument("--curve")
+p.add_argument("--model")
+args = p.parse_args()
+for _ in range(200):
+    log_metric("score", {"slow": 0.1, "mid": 0.5}.get(args.curve, 0.9))
+if args.curve == "slow":
+    time.sleep(60)
+pathlib.Path(args.model).mkdir(parents=True, exist_ok=True)
+`;
+
 function codeFolder(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), "sweep-src-"));
   folders.push(dir);
   writeFileSync(path.join(dir, "trial.py"), TRIAL_PY);
+  writeFileSync(path.join(dir, "curve.py"), CURVE_PY);
   writeFileSync(path.join(dir, "nonce.txt"), `${randomUUID()}\n`);
   return dir;
 }
@@ -182,6 +199,35 @@ describe("SweepJob provider @emulator", function () {
     expect(error.message).to.contain("None of the sweep's 2 trial(s) completed");
     expect(error.message).to.contain("2 trials: 0 running, 0 completed, 2 failed");
     expect(error.message).to.contain("scripted failure for kind b");
+  });
+
+  it("counts the trial a bandit policy stopped as early-terminated, and the sweep completes @emulator", async () => {
+    const provider = await configuredProvider("sweepJob");
+    const inputs = await sweepInputs();
+    const trial = inputs.trial as Record<string, unknown>;
+    const { outs } = await checkAndCreate(provider, {
+      ...inputs,
+      searchSpace: { curve: searchSpace.choice("slow", "good", "mid") },
+      trial: {
+        ...trial,
+        command: "python curve.py --curve ${{search_space.curve}} --model ${{outputs.model}}",
+      },
+      limits: { maxTotalTrials: 3, maxConcurrentTrials: 3 },
+      earlyTermination: { type: "bandit", slackAmount: 0.5 },
+      // Serverless: all three run at once (cpu-cluster's nodes would queue one of them).
+      compute: undefined,
+    });
+    expect(outs.status).to.equal("Completed");
+    expect(outs.trialCounts).to.deep.equal({
+      total: 3,
+      running: 0,
+      completed: 2,
+      failed: 0,
+      earlyTerminated: 1,
+      canceled: 0,
+    });
+    expect(outs.bestHyperparameters).to.deep.equal({ curve: "good" });
+    expect(outs.bestPrimaryMetric).to.equal(0.9);
   });
 
   it("adopts the sweep an interrupted up left running and submits nothing new @emulator", async () => {

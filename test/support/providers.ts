@@ -20,7 +20,8 @@ export type ResourceKind =
   | "batchDeployment"
   | "batchEndpointDefaultDeployment"
   | "commandJob"
-  | "sweepJob";
+  | "sweepJob"
+  | "batchScoringJob";
 
 export async function configuredProvider<I = any, O = any>(
   kind: ResourceKind,

@@ -7,12 +7,13 @@ import * as emulator from "../../emulator/index";
 import * as root from "../../index";
 
 describe("public API", function () {
-  it("the package root exports the resources (CommandJob and SweepJob included), the search-space helpers, the component and the error guards @unit", () => {
+  it("the package root exports the resources (CommandJob, SweepJob and BatchScoringJob included), the search-space helpers, the component and the error guards @unit", () => {
     expect(Object.keys(root).sort()).to.deep.equal([
       "AzureMlRestError",
       "BatchDeployment",
       "BatchEndpoint",
       "BatchEndpointDefaultDeployment",
+      "BatchScoringJob",
       "BatchScoringService",
       "CodeVersion",
       "CommandJob",
