@@ -3,7 +3,9 @@
  * checks), parsed and validated against the generated spec.
  */
 import { ErrorFactory } from "../errors";
+import { apiVersionProfile } from "../spec/apiVersions";
 import { forbiddenKeyViolations, validateRequestBody } from "../validate";
+import { toStoredShape } from "../versionShapes";
 import { readRequestBody } from "./context";
 import type { Middleware } from "./pipeline";
 
@@ -33,6 +35,12 @@ export function createValidationMiddleware(options: ValidationMiddlewareOptions)
         throw ErrorFactory.validationFailed(forbidden);
       }
       if (match.route.bodyOperationId !== undefined) {
+        // An older version's shapes become the stored (2024-04-01) ones before validation.
+        ctx.body = toStoredShape(
+          apiVersionProfile(ctx.apiVersion ?? ""),
+          match.route.resourceType,
+          ctx.body,
+        );
         const result = validateRequestBody(match.route.bodyOperationId, ctx.body, ctx.apiVersion, {
           strict: options.strict(),
         });
