@@ -3,6 +3,7 @@
  * checks), parsed and validated against the generated spec.
  */
 import { ErrorFactory } from "../errors";
+import { parseLenientJson } from "../lenientJson";
 import { apiVersionProfile } from "../spec/apiVersions";
 import { forbiddenKeyViolations, validateRequestBody } from "../validate";
 import { toStoredShape } from "../versionShapes";
@@ -70,7 +71,8 @@ export function parseJsonBody(contentType: string | undefined, raw: Buffer): unk
     return undefined;
   }
   try {
-    return JSON.parse(text);
+    // Json.NET's leniency (raw newlines in strings, trailing commas, comments, single quotes).
+    return parseLenientJson(text);
   } catch (e) {
     throw ErrorFactory.invalidRequestContent((e as Error).message);
   }

@@ -173,6 +173,54 @@ describe("api-versions Microsoft's clients send", () => {
   });
 });
 
+describe("bodies built the way shell scripts build them", () => {
+  // What `BODY="{\"properties\": {\"condaFile\": \"$(cat env.yml)\", ...}}"; curl -d "$BODY"` sends.
+  const conda = "name: lightgbm\nchannels:\n  - conda-forge\ndependencies:\n\t- python=3.10\n";
+
+  it("accepts raw newlines and tabs in strings, trailing commas and comments, and stores the text exactly @emulator", async () => {
+    const name = uniqueName("shell-env");
+    const body = `{
+  "properties": {
+    "condaFile": "${conda}",
+    "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04", // the base image
+    "tags": {"source": 'script',},
+  },
+}`;
+    const r = await send("PUT", `${ws()}/environments/${name}/versions/1`, "2022-05-01", body);
+    expect(r.status, r.text).to.be.oneOf([200, 201]);
+    expect(r.body.properties.condaFile).to.equal(conda);
+    expect(r.body.properties.tags).to.deep.equal({ source: "script" });
+  });
+
+  it("accepts numbers sent as strings and enums in another casing, and stays strict after parsing @emulator", async () => {
+    const name = uniqueName("shell-data");
+    const ok = await send(
+      "PUT",
+      `${ws()}/data/${name}/versions/1`,
+      "2024-04-01",
+      `{"properties": {"dataType": "URI_FILE", "dataUri": "https://example.org/iris.csv", "isArchived": "false",}}`,
+    );
+    expect(ok.status, ok.text).to.be.oneOf([200, 201]);
+    expect(ok.body.properties).to.include({ dataType: "uri_file", isArchived: false });
+    const unknown = await send(
+      "PUT",
+      `${ws()}/data/${name}/versions/2`,
+      "2024-04-01",
+      `{"properties": {"dataType": "uri_file", "dataUri": "https://example.org/a.csv", "dataUrl": "x",}}`,
+    );
+    expect(unknown.status).to.equal(400);
+    expect(unknown.body.error.message).to.contain("dataUrl");
+    const broken = await send(
+      "PUT",
+      `${ws()}/data/${name}/versions/3`,
+      "2024-04-01",
+      `{"properties": {`,
+    );
+    expect(broken.status).to.equal(400);
+    expect(broken.body.error.code).to.equal("InvalidRequestContent");
+  });
+});
+
 describe("response fields Microsoft's deserializers read", () => {
   it("returns flavors on every model version, {} when none were given (azure-ai-ml iterates it) @emulator", async () => {
     const name = uniqueName("flavors");
