@@ -279,6 +279,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const identity = await startIdentityEndpoint({
       host: LOOPBACK,
       issueToken: (audience) => mintToken({ audience: TOKEN_RESOURCES[audience] }),
+      // What a client that found the emulator through /metadata/endpoints asks for.
+      audienceAliases: { arm: [armEndpoint] },
       onRequest: (request) => plane.requests.record({ plane: "identity", ...request }),
     });
     stops.push(() => identity.close());

@@ -7,6 +7,9 @@ export function createAuthMiddleware(getToken: () => string, now: () => number):
   return {
     name: "auth",
     async handle(ctx, next) {
+      if (ctx.route?.route.anonymous === true) {
+        return next();
+      }
       const check = checkAuthorization(
         ctx.req.headers.authorization,
         { token: getToken(), audience: ARM_AUDIENCE },

@@ -221,6 +221,48 @@ describe("bodies built the way shell scripts build them", () => {
   });
 });
 
+describe("connecting as Microsoft's SDKs connect", () => {
+  it("serves ARM's metadata document without a token, naming the emulator's endpoints, in both api-version forms @emulator", async () => {
+    const { info } = getEmulator();
+    agent ??= new Agent({ connect: { ca: readFileSync(info.caCertPath) } });
+    const get = async (apiVersion: string) => {
+      const r = await request(`${info.armEndpoint}/metadata/endpoints?api-version=${apiVersion}`, {
+        dispatcher: agent,
+      });
+      return { status: r.statusCode, body: (await r.body.json()) as any };
+    };
+    const list = await get("2019-05-01"); // azure-ai-ml's default metadata URL
+    expect(list.status).to.equal(200);
+    expect(list.body).to.be.an("array").with.length(1);
+    const cloud = list.body[0];
+    // azure-ai-ml picks the cloud whose resourceManager is part of ARM_CLOUD_METADATA_URL.
+    expect(`${info.armEndpoint}/metadata/endpoints?api-version=2019-05-01`).to.contain(
+      cloud.resourceManager,
+    );
+    expect(cloud).to.include({ name: "AzureMLEmulator", portal: "https://portal.azure.com" });
+    expect(cloud.authentication.loginEndpoint).to.be.a("string");
+    expect(cloud.suffixes.storage).to.be.a("string");
+    const single = await get("2022-09-01"); // Azure CLI's
+    expect(single.body).to.include({ resourceManager: cloud.resourceManager });
+  });
+
+  it("issues a token for the ARM endpoint's own URL, as a client configured from the metadata asks, and ARM takes it @emulator", async () => {
+    const { info } = getEmulator();
+    for (const resource of [info.armEndpoint, `${info.armEndpoint}/`]) {
+      const url = `${info.identityEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent(resource)}`;
+      const r = await request(url, { headers: { "x-identity-header": info.identityHeader } });
+      const body = (await r.body.json()) as any;
+      expect(r.statusCode, JSON.stringify(body)).to.equal(200);
+      const reply = await request(`${info.armEndpoint}${ws()}?api-version=2024-10-01-preview`, {
+        headers: { authorization: `Bearer ${body.access_token}` },
+        dispatcher: agent,
+      });
+      await reply.body.text();
+      expect(reply.statusCode).to.equal(200);
+    }
+  });
+});
+
 describe("response fields Microsoft's deserializers read", () => {
   it("returns flavors on every model version, {} when none were given (azure-ai-ml iterates it) @emulator", async () => {
     const name = uniqueName("flavors");
