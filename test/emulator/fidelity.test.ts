@@ -221,6 +221,22 @@ describe("bodies built the way shell scripts build them", () => {
   });
 });
 
+describe("resource types the emulator does not serve", () => {
+  it("answers 501 NotImplemented naming an RP type Azure serves (online endpoints), and 404 for a type Azure lacks @emulator", async () => {
+    const online = await send("GET", `${ws()}/onlineEndpoints/scorer`, "2024-04-01");
+    expect(online.status).to.equal(501);
+    expect(online.body.error.code).to.equal("NotImplemented");
+    expect(online.body.error.message)
+      .to.contain("'workspaces/onlineEndpoints'")
+      .and.contain("does not serve");
+    const components = await send("PUT", `${ws()}/components/c/versions/1`, "2024-04-01", "{}");
+    expect(components.status).to.equal(501);
+    const widgets = await send("GET", `${ws()}/widgets`, "2024-04-01");
+    expect(widgets.status).to.equal(404);
+    expect(widgets.body.error.code).to.equal("InvalidResourceType");
+  });
+});
+
 describe("connecting as Microsoft's SDKs connect", () => {
   it("serves ARM's metadata document without a token, naming the emulator's endpoints, in both api-version forms @emulator", async () => {
     const { info } = getEmulator();
