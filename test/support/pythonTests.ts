@@ -46,6 +46,9 @@ function sdkEnvironment(emulator: RunningEmulator): Record<string, string> {
     AZURE_SUBSCRIPTION_ID: info.subscriptionId,
     AZURE_RESOURCE_GROUP: info.resourceGroupName,
     AZUREML_WORKSPACE_NAME: info.workspaceName,
+    // Local uploads: the SDK builds https://<account>.blob.core.windows.net URLs.
+    HTTPS_PROXY: info.proxyUrl,
+    NO_PROXY: "127.0.0.1,localhost",
   };
 }
 

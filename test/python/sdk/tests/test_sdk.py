@@ -7,6 +7,7 @@ so, with its source).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from azure.ai.ml import MLClient, command
 from azure.ai.ml.entities import BatchEndpoint, Data, Environment, Model
@@ -88,3 +89,47 @@ def test_creates_a_batch_endpoint_as_a_long_running_operation(
     fetched = ml_client.batch_endpoints.get(name)
     assert fetched.scoring_uri
     ml_client.batch_endpoints.begin_delete(name).result()
+
+
+def test_uploads_a_local_file_as_a_data_asset(
+    ml_client: MLClient, unique: str, tmp_path: Path
+) -> None:
+    local = tmp_path / "iris.csv"
+    local.write_text("sepal_length,species\n5.1,setosa\n")
+    created = ml_client.data.create_or_update(
+        Data(name=unique, version="1", type="uri_file", path=str(local))
+    )
+    assert created.path is not None and created.path.endswith("iris.csv")
+    assert "workspaceblobstore" in created.path
+
+
+def test_uploads_a_local_folder_as_a_model(ml_client: MLClient, unique: str, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.pkl").write_bytes(b"not really a pickle")
+    (folder / "MLmodel").write_text("flavors: {}\n")
+    created = ml_client.models.create_or_update(Model(name=unique, path=str(folder)))
+    assert created.version == "1"
+    assert created.path is not None and "workspaceblobstore" in created.path
+
+
+def test_submits_a_job_with_local_code_the_sdk_uploads(
+    ml_client: MLClient, unique: str, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "main.py").write_text("print('hello from the SDK')\n")
+    ml_client.environments.create_or_update(
+        Environment(name=unique, version="1", image="python:3.10-slim")
+    )
+    job = command(
+        code=str(src),
+        command="python main.py",
+        environment=f"{unique}:1",
+        compute="cpu-cluster",
+        experiment_name=unique,
+    )
+    submitted = ml_client.jobs.create_or_update(job)
+    fetched = ml_client.jobs.get(submitted.name)
+    assert fetched.code is not None and "/codes/" in str(fetched.code)
+    ml_client.jobs.begin_cancel(submitted.name).result()
