@@ -8,6 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { registerBatchHandlers } from "./batch/controlPlane";
+import { registerBatchDataPlane } from "./batch/dataPlane";
+import { createBatchScoringController, withBatchScoring } from "./batch/scoring";
 import { ErrorFactory } from "./errors";
 import { createFaultController, type FaultController } from "./faults";
 import { registerAdminHandlers } from "./handlers/admin";
@@ -133,23 +135,27 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     now,
   });
 
-  const runner = createJobsRunner({
+  const commands = createJobRunner({
     store,
     settings,
     operations,
-    commands: createJobRunner({
+    jobs: options.jobs,
+    dataDir: options.dataDir,
+    now,
+  });
+  const runner = withBatchScoring(
+    createJobsRunner({
       store,
       settings,
       operations,
-      jobs: options.jobs,
-      dataDir: options.dataDir,
-      now,
+      commands,
+      sweeps: options.jobs?.sweeps,
+      tracking: options.jobs?.tracking,
+      nextSequence: () => services.nextSequence(),
+      log: options.jobs?.log,
     }),
-    sweeps: options.jobs?.sweeps,
-    tracking: options.jobs?.tracking,
-    nextSequence: () => services.nextSequence(),
-    log: options.jobs?.log,
-  });
+    createBatchScoringController({ store, settings, operations, commands, log: options.jobs?.log }),
+  );
 
   const seed = () => {
     for (const record of seedRecords(settings)) {
@@ -208,6 +214,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   registerJobHandlers(router, runner);
   registerUploadHandlers(router);
   registerBatchHandlers(router);
+  registerBatchDataPlane(router, runner);
   registerOperationHandlers(router);
   registerScenarioHandlers(router);
   registerAdminHandlers(router);
@@ -217,7 +224,11 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     errorSerializerMiddleware,
     contextMiddleware,
     createDispatchMiddleware(router),
-    createAuthMiddleware(() => settings.tokens.arm, now),
+    createAuthMiddleware(
+      () => settings.tokens.arm,
+      now,
+      () => settings.tokens.ml,
+    ),
     createApiVersionMiddleware({ strict: () => settings.strict, location: settings.location }),
     createFaultMiddleware(faults),
     createScopeMiddleware(settings.scope),

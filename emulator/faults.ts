@@ -21,6 +21,11 @@ export interface FaultRule {
   retryAfter?: string;
   /** Also (or instead) send `retry-after-ms` and `x-ms-retry-after-ms`. */
   retryAfterMs?: number;
+  /**
+   * kind "drop": serve the request first, then drop the connection instead of answering (the work
+   * is done, the client never hears of it). @default false (dropped before it is served)
+   */
+  afterServing?: boolean;
   /** kind "latency": delay, then serve normally. */
   latencyInMs?: number;
   /** Apply to the next N matching requests. Ignored when `rate` is set. @default 1 */
@@ -242,6 +247,12 @@ export function validateFaultRule(input: unknown): FaultRule {
   }
   if (rule.latencyInMs !== undefined && !isFiniteNumber(rule.latencyInMs)) {
     throw new TypeError("Expected `latencyInMs` to be a finite number.");
+  }
+  if (
+    rule.afterServing !== undefined &&
+    !(typeof rule.afterServing === "boolean" && (rule.kind === "drop" || !rule.afterServing))
+  ) {
+    throw new TypeError("Expected `afterServing` to be a boolean, true only for kind `drop`.");
   }
   if (rule.times !== undefined && !(Number.isSafeInteger(rule.times) && rule.times > 0)) {
     throw new TypeError("Expected `times` to be a positive integer.");

@@ -95,6 +95,8 @@ export interface RouteDefinition {
   faultable: boolean;
   /** Served without a token (ARM's `/metadata/endpoints`). */
   anonymous?: boolean;
+  /** The token audience the route requires. @default "arm" */
+  audience?: "arm" | "ml";
   handler?: Handler;
 }
 

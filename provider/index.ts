@@ -28,6 +28,8 @@ export type {
   BatchEndpointDefaultDeploymentArgs,
   BatchEndpointDefaultDeploymentOutputs,
 } from "./resources/batchEndpointDefaultDeployment";
+export { BatchScoringJob } from "./resources/batchScoringJob";
+export type { BatchScoringJobArgs, BatchScoringJobOutputs } from "./resources/batchScoringJob";
 export type { WorkspaceArgs, AssetVersionArgs } from "./resources/workspaceArgs";
 export { CommandJob } from "./resources/commandJob";
 export type {
@@ -36,3 +38,19 @@ export type {
   CommandJobOutputArgs,
   CommandJobOutputs,
 } from "./resources/commandJob";
+export { SweepJob } from "./resources/sweepJob";
+export type {
+  HyperparameterValue,
+  SweepJobArgs,
+  SweepJobOutputs,
+  SweepTrialArgs,
+  SweepTrialCounts,
+} from "./resources/sweepJob";
+export { searchSpace } from "./operations/sweep";
+export type {
+  EarlyTerminationInput,
+  ObjectiveInput,
+  SamplingInput,
+  SearchDistribution,
+  SweepLimitsInput,
+} from "./operations/sweep";

@@ -589,8 +589,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const recover = () => {
     for (const { value } of store.list<StoredJob>(JOBS_COLLECTION)) {
       const name = value.resource.name;
-      if (asObject(value.resource.properties).jobType === "Sweep") {
-        continue; // the sweep controller recovers its own
+      const jobType = asObject(value.resource.properties).jobType;
+      if (jobType === "Sweep" || jobType === "Pipeline") {
+        continue; // the sweep controller and the batch scoring controller recover their own
       }
       const status = asObject(value.resource.properties).status as JobStatus;
       if (isTerminalJobStatus(status)) {

@@ -33,6 +33,8 @@ export interface RequestContext {
   body?: unknown;
   /** The fault applied to this request, for the request log. */
   fault?: FaultKind;
+  /** A "drop" fault after serving: the response is replaced by a dropped connection. */
+  dropResponse?: boolean;
   /** True once the response was written (or the socket dropped). */
   responded?: boolean;
 }
@@ -71,6 +73,12 @@ export function writeResponse(
 ): void {
   const { res } = ctx;
   if (res.headersSent || res.destroyed) {
+    ctx.responded = true;
+    return;
+  }
+  if (ctx.dropResponse === true) {
+    res.socket?.destroy();
+    res.destroy();
     ctx.responded = true;
     return;
   }

@@ -356,3 +356,78 @@ export function assetVersionArmId(
   }
   return undefined;
 }
+
+// --- invocation (data plane, contract section 5) ---------------------------------------------
+
+/** The header that sends an invocation to a deployment other than the default. */
+export const DEPLOYMENT_HEADER = "azureml-model-deployment";
+
+/** The property marking an invocation with the hash of what it scores (found again by it). */
+export const INVOCATION_HASH_PROPERTY = "pulumi-azureml.invocationHash";
+
+export type BatchInputType = "uri_folder" | "uri_file";
+
+/** One invocation: the data, where results go, and the settings it overrides. */
+export interface BatchInvocationSpec {
+  inputType: BatchInputType;
+  /** An azureml:// URI, an https URL, a data asset id or `azureml:<name>:<version>`. */
+  inputUri: string;
+  /** The output folder (`azureml://datastores/<ds>/paths/<p>/`). */
+  outputUri: string;
+  outputFileName?: string;
+  miniBatchSize?: number;
+  errorThreshold?: number;
+  maxRetries?: number;
+  timeoutInSeconds?: number;
+  instanceCount?: number;
+  /** `properties.properties`: the invocation mark and, when given, `experimentName`. */
+  properties: Record<string, string>;
+}
+
+/**
+ * The invocation body in the Python SDK's camelCase shape (`BatchJobResource`), the one that
+ * carries the setting overrides: `inputData`, `outputData`, `outputFileName`, `miniBatchSize`,
+ * `errorThreshold`, `retrySettings`, `compute.instanceCount`, and the caller's `properties`.
+ */
+export function batchInvocationBody(spec: BatchInvocationSpec): Record<string, unknown> {
+  const properties: Record<string, unknown> = {
+    inputData: {
+      input: {
+        jobInputType: spec.inputType === "uri_file" ? "UriFile" : "UriFolder",
+        uri: spec.inputUri,
+      },
+    },
+    outputData: { score: { jobOutputType: "UriFolder", uri: spec.outputUri } },
+    properties: spec.properties,
+  };
+  if (spec.outputFileName !== undefined) {
+    properties.outputFileName = spec.outputFileName;
+  }
+  if (spec.miniBatchSize !== undefined) {
+    properties.miniBatchSize = spec.miniBatchSize;
+  }
+  if (spec.errorThreshold !== undefined) {
+    properties.errorThreshold = spec.errorThreshold;
+  }
+  if (spec.maxRetries !== undefined || spec.timeoutInSeconds !== undefined) {
+    properties.retrySettings = {
+      ...(spec.maxRetries === undefined ? {} : { maxRetries: spec.maxRetries }),
+      ...(spec.timeoutInSeconds === undefined
+        ? {}
+        : { timeout: isoSeconds(spec.timeoutInSeconds) }),
+    };
+  }
+  if (spec.instanceCount !== undefined) {
+    properties.compute = { instanceCount: spec.instanceCount };
+  }
+  return { properties };
+}
+
+/** `properties.properties` keys where the emulator reports a scoring job's progress. */
+export const BATCH_PROGRESS_PROPERTIES = {
+  miniBatches: "azureml.batch.miniBatches",
+  miniBatchesCompleted: "azureml.batch.miniBatchesCompleted",
+  miniBatchesFailed: "azureml.batch.miniBatchesFailed",
+  items: "azureml.batch.items",
+  failedItems: "azureml.batch.failedItems",
+} as const;

@@ -3,6 +3,7 @@
  * own blocks (objective, sampling, limits, early termination) as Azure ML takes them, and the
  * checks that refuse, before any request, what Azure would refuse. No I/O, no Pulumi.
  */
+import { commandJobBody, type CommandJobMutableFields, type CommandJobSpec } from "./jobs";
 
 /** One hyperparameter's distribution, as the helpers below build it. */
 export type SearchDistribution =
@@ -365,6 +366,12 @@ export function sweepFindings(input: SweepCheckInput): SweepFinding[] {
   }
   const et = input.earlyTermination;
   if (et !== undefined) {
+    if (!["bandit", "medianStopping", "truncationSelection"].includes(et?.type)) {
+      out.push({
+        property: "earlyTermination.type",
+        reason: "[earlyTermination.type] must be bandit, medianStopping or truncationSelection.",
+      });
+    }
     if (input.sampling?.type === "bayesian") {
       out.push({
         property: "earlyTermination",
@@ -453,4 +460,167 @@ export function parseHyperparameters(text: unknown): Record<string, unknown> | u
   } catch {
     return undefined;
   }
+}
+
+// --- The sweep's body and its trials --------------------------------------------------------
+
+/** What a sweep runs: its trial (a command job's spec) and the sweep's own blocks. */
+export interface SweepJobSpec {
+  /** The trial's command, environment, code, inputs, outputs, … (as a command job takes them). */
+  trial: CommandJobSpec;
+  objective: ObjectiveInput;
+  samplingAlgorithm: SamplingInput;
+  searchSpace: Readonly<Record<string, SearchDistribution>>;
+  limits?: SweepLimitsInput;
+  earlyTermination?: EarlyTerminationInput;
+}
+
+/**
+ * `PUT {ws}/jobs/{name}` body of a sweep job (`jobType: "Sweep"`, contract 4.7): the trial
+ * component (command, code, environment, variables, distribution, resources) under `trial`, and
+ * inputs, outputs, compute, experiment, identity and properties on the sweep, as azure-ai-ml sends
+ * them. The trial's parts are built by the command job's builder, so both send the same shapes.
+ */
+export function sweepJobBody(spec: SweepJobSpec, fields: CommandJobMutableFields = {}) {
+  const { trial } = spec;
+  const command = commandJobBody({ ...trial, timeout: undefined }, fields).properties as Record<
+    string,
+    unknown
+  >;
+  const pick = (keys: readonly string[]) =>
+    Object.fromEntries(keys.filter((k) => command[k] !== undefined).map((k) => [k, command[k]]));
+  return {
+    properties: {
+      jobType: "Sweep",
+      ...pick([
+        "displayName",
+        "description",
+        "tags",
+        "properties",
+        "experimentName",
+        "computeId",
+        "inputs",
+        "outputs",
+        "queueSettings",
+        "identity",
+      ]),
+      objective: objectiveToWire(spec.objective),
+      samplingAlgorithm: samplingToWire(spec.samplingAlgorithm),
+      searchSpace: searchSpaceToWire(spec.searchSpace),
+      limits: limitsToWire(spec.limits),
+      ...(spec.earlyTermination === undefined
+        ? {}
+        : { earlyTermination: earlyTerminationToWire(spec.earlyTermination) }),
+      trial: {
+        ...pick(["command", "codeId", "environmentId", "environmentVariables", "distribution"]),
+        resources: (command.resources as Record<string, unknown> | undefined) ?? {},
+      },
+    },
+  };
+}
+
+/** `GET {ws}/jobs?parentJobName=<sweep>`: a sweep's trials (the emulator's list filter). */
+export function sweepTrialsQuery(sweepName: string): { parentJobName: string } {
+  return { parentJobName: sweepName };
+}
+
+/** True for a trial of the sweep: Azure ML names them `<sweep>_<n>`. */
+export function isTrialOf(sweepName: string, jobName: string): boolean {
+  return jobName.startsWith(`${sweepName}_`) && /^\d+$/.test(jobName.slice(sweepName.length + 1));
+}
+
+/** The sweep's own record of its best trial (`best_child_run_id`, `score`), when it has one. */
+export function bestTrialOf(
+  properties: Readonly<Record<string, string>> | undefined,
+): { name: string; score?: number } | undefined {
+  const name = properties?.best_child_run_id;
+  if (typeof name !== "string" || name === "") {
+    return undefined;
+  }
+  const score = Number(properties?.score);
+  return { name, ...(properties?.score !== undefined && Number.isFinite(score) ? { score } : {}) };
+}
+
+/** Trials by status, as a SweepJob's outputs count them. */
+export interface TrialCounts {
+  total: number;
+  running: number;
+  completed: number;
+  failed: number;
+  earlyTerminated: number;
+  canceled: number;
+}
+
+/**
+ * Counts trials by status. A Canceled trial of a sweep with an early termination policy counts as
+ * early-terminated unless the sweep itself was canceled (then its trials were canceled with it):
+ * Azure ML ends terminated trials Canceled and marks them no other way in the job.
+ */
+export function countTrials(
+  statuses: readonly (string | undefined)[],
+  options: { earlyTermination: boolean; sweepStatus?: string },
+): TrialCounts {
+  const counts: TrialCounts = {
+    total: statuses.length,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    earlyTerminated: 0,
+    canceled: 0,
+  };
+  const sweepCanceled =
+    options.sweepStatus === "Canceled" || options.sweepStatus === "CancelRequested";
+  for (const status of statuses) {
+    if (status === "Completed") {
+      counts.completed += 1;
+    } else if (status === "Failed") {
+      counts.failed += 1;
+    } else if (status === "Canceled") {
+      if (options.earlyTermination && !sweepCanceled) {
+        counts.earlyTerminated += 1;
+      } else {
+        counts.canceled += 1;
+      }
+    } else {
+      counts.running += 1;
+    }
+  }
+  return counts;
+}
+
+/** A progress line's account of the trials: `2 running, 1 completed, 0 failed, 1 early-terminated`. */
+export function describeTrialCounts(counts: TrialCounts): string {
+  const parts = [
+    `${counts.running} running`,
+    `${counts.completed} completed`,
+    `${counts.failed} failed`,
+    `${counts.earlyTerminated} early-terminated`,
+  ];
+  if (counts.canceled > 0) {
+    parts.push(`${counts.canceled} canceled`);
+  }
+  return `${counts.total} trial${counts.total === 1 ? "" : "s"}: ${parts.join(", ")}`;
+}
+
+/** Hyperparameters typed for outputs: numbers, strings and booleans as sampled, others as JSON. */
+export function typedHyperparameters(
+  values: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(values ?? {})) {
+    out[key] =
+      typeof value === "string" ||
+      typeof value === "boolean" ||
+      (typeof value === "number" && Number.isFinite(value))
+        ? value
+        : JSON.stringify(value);
+  }
+  return out;
+}
+
+/** The first `mlflow_model` output of a trial, whose best-trial URI a ModelVersion can register. */
+export function modelOutputName(
+  outputs: Readonly<Record<string, { type?: string }>> | undefined,
+): string | undefined {
+  return Object.entries(outputs ?? {}).find(([, o]) => o?.type === "mlflow_model")?.[0];
 }

@@ -438,3 +438,36 @@ export async function readBlobTail(
     throw toUploadError(blobName, e, "Reading");
   }
 }
+
+/**
+ * Reads the first `maxBytes` of a blob as UTF-8 text (a partial last line is dropped), or
+ * `undefined` when the blob does not exist. Used for the first rows of a predictions file.
+ *
+ * @throws BlobUploadError for any failure other than a missing blob.
+ */
+export async function readBlobHead(
+  target: UploadTarget,
+  blobName: string,
+  maxBytes: number,
+  options: ReadBlobMetadataOptions = {},
+): Promise<string | undefined> {
+  const container = await createContainerClient(target, options);
+  const blob = container.getBlobClient(`${target.prefix}${blobName}`);
+  try {
+    const { contentLength = 0 } = await blob.getProperties({ abortSignal: options.abortSignal });
+    if (contentLength === 0) {
+      return "";
+    }
+    const count = Math.min(contentLength, maxBytes);
+    const text = (
+      await blob.downloadToBuffer(0, count, { abortSignal: options.abortSignal })
+    ).toString("utf8");
+    return count < contentLength ? text.slice(0, text.lastIndexOf("\n") + 1) : text;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    options.abortSignal?.throwIfAborted();
+    throw toUploadError(blobName, e, "Reading");
+  }
+}

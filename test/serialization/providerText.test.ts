@@ -12,11 +12,14 @@ import {
   BatchDeployment,
   BatchEndpoint,
   BatchEndpointDefaultDeployment,
+  BatchScoringJob,
   CodeVersion,
   CommandJob,
   DataVersion,
   EnvironmentVersion,
   ModelVersion,
+  searchSpace,
+  SweepJob,
 } from "../../index";
 import { captureProviderText } from "../support/loadLikeHost";
 import { createUserProject, findRepoRoot, type UserProject } from "../support/userProject";
@@ -42,8 +45,17 @@ const RESOURCES: Record<string, () => any> = {
     new BatchDeployment("r", { endpoint: ENDPOINT, model: "azureml:m:1", compute: "cpu-cluster" }),
   BatchEndpointDefaultDeployment: () =>
     new BatchEndpointDefaultDeployment("r", { endpoint: ENDPOINT, deployment: "blue" }),
+  BatchScoringJob: () => new BatchScoringJob("r", { endpoint: ENDPOINT, input: "azureml:d:1" }),
   CommandJob: () =>
     new CommandJob("r", { ...WORKSPACE, command: "python train.py", environment: "azureml:e:1" }),
+  SweepJob: () =>
+    new SweepJob("r", {
+      ...WORKSPACE,
+      objective: { primaryMetric: "loss", goal: "minimize" },
+      samplingAlgorithm: { type: "grid" },
+      searchSpace: { x: searchSpace.choice(1, 2) },
+      trial: { command: "python train.py ${{search_space.x}}", environment: "azureml:e:1" },
+    }),
 };
 
 /** A program a user would run, printing every resource's `__provider` as one JSON line. */
@@ -60,7 +72,9 @@ const make = {
   BatchEndpoint: () => new azureml.BatchEndpoint("r", { ...W, name: "scorer" }),
   BatchDeployment: () => new azureml.BatchDeployment("r", { endpoint: E, model: "azureml:m:1", compute: "cpu-cluster" }),
   BatchEndpointDefaultDeployment: () => new azureml.BatchEndpointDefaultDeployment("r", { endpoint: E, deployment: "blue" }),
+  BatchScoringJob: () => new azureml.BatchScoringJob("r", { endpoint: E, input: "azureml:d:1" }),
   CommandJob: () => new azureml.CommandJob("r", { ...W, command: "python train.py", environment: "azureml:e:1" }),
+  SweepJob: () => new azureml.SweepJob("r", { ...W, objective: { primaryMetric: "loss", goal: "minimize" }, samplingAlgorithm: { type: "grid" }, searchSpace: { x: azureml.searchSpace.choice(1, 2) }, trial: { command: "python train.py \${{search_space.x}}", environment: "azureml:e:1" } }),
 };
 (async () => {
   const texts = {};

@@ -19,7 +19,9 @@ export type ResourceKind =
   | "batchEndpoint"
   | "batchDeployment"
   | "batchEndpointDefaultDeployment"
-  | "commandJob";
+  | "commandJob"
+  | "sweepJob"
+  | "batchScoringJob";
 
 export async function configuredProvider<I = any, O = any>(
   kind: ResourceKind,

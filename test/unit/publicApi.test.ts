@@ -7,12 +7,13 @@ import * as emulator from "../../emulator/index";
 import * as root from "../../index";
 
 describe("public API", function () {
-  it("the package root exports the resources (CommandJob included), the component and the error guards @unit", () => {
+  it("the package root exports the resources (CommandJob, SweepJob and BatchScoringJob included), the search-space helpers, the component and the error guards @unit", () => {
     expect(Object.keys(root).sort()).to.deep.equal([
       "AzureMlRestError",
       "BatchDeployment",
       "BatchEndpoint",
       "BatchEndpointDefaultDeployment",
+      "BatchScoringJob",
       "CodeVersion",
       "CommandJob",
       "DataVersion",
@@ -20,10 +21,12 @@ describe("public API", function () {
       "LroFailedError",
       "ModelVersion",
       "PollTimeoutError",
+      "SweepJob",
       "TrainingAssets",
       "isAzureMlRestError",
       "isLroFailedError",
       "isPollTimeoutError",
+      "searchSpace",
     ]);
   });
 

@@ -71,6 +71,9 @@ class Summary:
     rows: int = 0
     error: str | None = None
     failures: list[str] = field(default_factory=list)
+    #: Wall time of the scoring itself (workers started to output written), without the
+    #: interpreter's own start-up.
+    elapsed_seconds: float = 0.0
 
 
 class ErrorThresholdExceeded(Exception):
@@ -162,6 +165,7 @@ class _Worker:
 
 def score(settings: Settings, log: Any = print) -> Summary:
     """Runs the whole scoring job; returns its summary (status Completed or Failed)."""
+    started = time.monotonic()
     files = list_inputs(settings.input_path)
     batches = mini_batches(files, settings.mini_batch_size)
     summary = Summary(mini_batches=len(batches), items=len(files))
@@ -273,6 +277,7 @@ def score(settings: Settings, log: Any = print) -> Summary:
         summary.rows = len(lines)
         with open(output_dir / settings.output_file_name, "w", encoding="utf-8") as out:
             out.writelines(f"{line}\n" for line in lines)
+    summary.elapsed_seconds = round(time.monotonic() - started, 3)
     return summary
 
 

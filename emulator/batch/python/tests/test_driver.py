@@ -156,6 +156,7 @@ def test_threshold_minus_one_tolerates_every_failure(workspace: Path) -> None:
     summary = score(settings(workspace, mini_batch_size=1, error_threshold=-1), log=lambda _: None)
     assert summary.status == "Completed"
     assert (summary.failed_items, summary.mini_batches_failed) == (1, 1)
+    assert summary.elapsed_seconds > 0
     assert [row[:2] for row in predictions(workspace)] == [["good.csv", "8"]]
 
 
