@@ -221,6 +221,36 @@ describe("bodies built the way shell scripts build them", () => {
   });
 });
 
+describe("storage account operations scripts use", () => {
+  it("lists the workspace's account by subscription and resource group, and lists its keys @emulator", async () => {
+    const { info } = getEmulator();
+    const sub = `/subscriptions/${info.subscriptionId}`;
+    const rg = `${sub}/resourceGroups/${info.resourceGroupName}`;
+    for (const path of [
+      `${sub}/providers/Microsoft.Storage/storageAccounts`,
+      `${rg}/providers/Microsoft.Storage/storageAccounts`,
+    ]) {
+      const r = await send("GET", path, "2023-05-01");
+      expect(r.status, r.text).to.equal(200);
+      expect(r.body.value.map((a: any) => a.name)).to.deep.equal([info.storageAccountName]);
+    }
+    const keys = await send(
+      "POST",
+      `${rg}/providers/Microsoft.Storage/storageAccounts/${info.storageAccountName}/listKeys`,
+      "2023-05-01",
+    );
+    expect(keys.status, keys.text).to.equal(200);
+    expect(keys.body.keys.map((k: any) => k.keyName)).to.deep.equal(["key1", "key2"]);
+    expect(keys.body.keys[0].value).to.be.a("string").and.not.equal("");
+    const other = await send(
+      "POST",
+      `${rg}/providers/Microsoft.Storage/storageAccounts/nope/listKeys`,
+      "2023-05-01",
+    );
+    expect(other.status).to.equal(404);
+  });
+});
+
 describe("resource types the emulator does not serve", () => {
   it("answers 501 NotImplemented naming an RP type Azure serves (online endpoints), and 404 for a type Azure lacks @emulator", async () => {
     const online = await send("GET", `${ws()}/onlineEndpoints/scorer`, "2024-04-01");
