@@ -115,6 +115,13 @@ export async function startBlobFrontDoor(
     let requestId: string = randomUUID();
     let fault: FaultKind | undefined;
     let recorded = false;
+    let requestBytes = 0;
+    // Attached only where the body is consumed (drain or pipe): a "data" listener starts the flow.
+    const countBytes = (): void => {
+      req.on("data", (chunk: Buffer) => {
+        requestBytes += chunk.length;
+      });
+    };
     const record = (): void => {
       if (recorded) {
         return;
@@ -127,6 +134,7 @@ export async function startBlobFrontDoor(
         query: target.search.replace(/^\?/, ""),
         status: res.headersSent ? res.statusCode : 0,
         fault,
+        requestBytes,
         clientRequestId,
         requestId,
       });
@@ -134,6 +142,7 @@ export async function startBlobFrontDoor(
     res.once("close", record);
 
     if (!target.valid) {
+      countBytes();
       await drain(req);
       writeStorageError(
         res,
@@ -154,6 +163,7 @@ export async function startBlobFrontDoor(
       fault = taken.kind;
       if (taken.kind !== "latency") {
         // Read the upload first so the client sees the injected status, not a broken pipe.
+        countBytes();
         await drain(req);
       }
       if (taken.kind === "status") {
@@ -217,6 +227,7 @@ export async function startBlobFrontDoor(
         upstream.destroy();
       }
     });
+    countBytes();
     req.pipe(upstream);
   }
 

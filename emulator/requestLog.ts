@@ -19,6 +19,8 @@ export interface RequestRecord {
   /** Response status; 0 when nothing was sent (a dropped connection, or a client that left first). */
   status: number;
   fault?: FaultKind;
+  /** Blob plane: bytes of request body the front door received (sent on to Azurite or not). */
+  requestBytes?: number;
   clientRequestId?: string;
   requestId: string;
 }

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { startEmulator } from "../emulator";
 import { ensureEngine } from "../tools/engine";
 import { changes, createEngineStack } from "../tools/stack";
-import { findRepoRoot } from "../test/support/userProject";
+import { findRepoRoot } from "../tools/userProject";
 import { loadProgram, resolveExample } from "./runner";
 
 async function main(): Promise<void> {

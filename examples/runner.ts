@@ -14,7 +14,7 @@ import * as path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { ensureEngine } from "../tools/engine";
 import { createEngineStack, type RunResult } from "../tools/stack";
-import { findRepoRoot } from "../test/support/userProject";
+import { findRepoRoot } from "../tools/userProject";
 
 export interface RunnerArgs {
   readonly target: string;

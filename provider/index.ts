@@ -38,6 +38,8 @@ export type {
   CommandJobOutputArgs,
   CommandJobOutputs,
 } from "./resources/commandJob";
+export { MetricGate } from "./resources/metricGate";
+export type { MetricGateArgs, MetricGateOutputs } from "./resources/metricGate";
 export { SweepJob } from "./resources/sweepJob";
 export type {
   HyperparameterValue,

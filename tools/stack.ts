@@ -29,7 +29,7 @@ import {
   type PulumiFn,
   type Stack,
 } from "@pulumi/pulumi/automation";
-import { createUserProject, type UserProject } from "../test/support/userProject";
+import { createUserProject, type UserProject } from "./userProject";
 import { repoRoot, type Engine } from "./engine";
 
 /** How the engine shows a value that is not known until Azure answers (preview). */
@@ -127,6 +127,14 @@ export interface EngineStackOptions {
   readonly parallel?: number;
   /** Receives the CLI's text output as it comes (the demo prints it). */
   readonly onOutput?: (text: string) => void;
+  /**
+   * A file-backend folder shared with other stacks (so one can read another's outputs through a
+   * `StackReference`, as `organization/<project>/<stack>`); the caller creates and removes it.
+   * Default: a folder of this stack's own, removed by `close`.
+   */
+  readonly backendDir?: string;
+  /** The secrets passphrase; stacks sharing a backend share it. Default: a random one. */
+  readonly passphrase?: string;
 }
 
 export interface EngineStack {
@@ -154,8 +162,8 @@ export async function createEngineStack(options: EngineStackOptions): Promise<En
   cleanups.push(() => fs.rm(scratch, { recursive: true, force: true }));
   try {
     const home = path.join(scratch, "home");
-    const backend = path.join(scratch, "state");
-    await Promise.all([fs.mkdir(home), fs.mkdir(backend)]);
+    const backend = options.backendDir ?? path.join(scratch, "state");
+    await Promise.all([fs.mkdir(home), fs.mkdir(backend, { recursive: true })]);
     // The engine stores where each resource was declared relative to the project folder. The
     // program runs from this repository's dist/, so the project sits inside the repository (where
     // tool caches go), keeping those positions relative and free of machine paths, as a user's
@@ -174,7 +182,7 @@ export async function createEngineStack(options: EngineStackOptions): Promise<En
     const env: Record<string, string> = {
       PULUMI_HOME: home,
       PULUMI_BACKEND_URL: `file://${backend}`,
-      PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+      PULUMI_CONFIG_PASSPHRASE: options.passphrase ?? randomBytes(16).toString("hex"),
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_SKIP_CONFIRMATIONS: "true",

@@ -18,7 +18,7 @@ import {
   type PendingUploadResponse,
 } from "../operations/assets";
 import { computeContentHash, CONTENT_HASH_VERSION } from "../upload/contentHash";
-import { uploadFiles } from "../upload/blobUpload";
+import { uploadFiles, uploadRetryOptions } from "../upload/blobUpload";
 import {
   codeUriFor,
   describeContent,
@@ -26,7 +26,8 @@ import {
   indicatorMetadata,
   uploadPrefixFor,
 } from "../upload/plan";
-import { reportProgress } from "./progress";
+import { reportProgress, uploadProgressLines } from "./progress";
+import { cachedHashing } from "./localContent";
 import type { CodeVersionInputs, CodeVersionOutputs } from "../resources/codeVersion";
 import {
   beginAssetCheck,
@@ -86,7 +87,7 @@ export async function check(
     const local = resolveLocalPath(inputs.path as string);
     try {
       await stat(local);
-      const hashed = await computeContentHash(local);
+      const hashed = await computeContentHash(local, cachedHashing());
       contentHash = hashed.hash;
       inputs.fileCount = hashed.fileCount;
       inputs.byteCount = hashed.byteCount;
@@ -225,7 +226,7 @@ async function upload(
     );
   }
   const local = resolveLocalPath(inputs.path as string);
-  const hashed = await computeContentHash(local);
+  const hashed = await computeContentHash(local, cachedHashing());
   if (hashed.hash !== inputs.contentHash) {
     throw new Error(
       `The code in "${inputs.path}" changed between preview and update (sha256 ${inputs.contentHash} → ${hashed.hash}); run the update again.`,
@@ -239,6 +240,8 @@ async function upload(
   const prefix = uploadPrefixFor(hashed.rootName, hashed.rootIsFile);
   const uploaded = await uploadFiles({ containerSasUrl: sasUri, prefix }, hashed.files, {
     caCertPath: session.settings.caCertPath,
+    retryOptions: uploadRetryOptions(session.settings),
+    onProgress: uploadProgressLines(`CodeVersion ${inputs.name}:${version}`),
     metadata: {
       blobName: indicatorBlob(hashed.files.map((f) => `${prefix}${f.relativePath}`)),
       metadata: indicatorMetadata(inputs.name, version),

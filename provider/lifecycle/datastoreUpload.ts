@@ -15,10 +15,8 @@ import {
   type StorageAccountResource,
   type WorkspaceResource,
 } from "../operations/datastores";
-import { computeObjectHash } from "../upload/contentHash";
-import { walkFiles } from "../upload/walk";
-import { loadIgnoreRules } from "../upload/ignore";
-import { readBlobMetadata, uploadFiles } from "../upload/blobUpload";
+import { computeContentHash } from "../upload/contentHash";
+import { readBlobMetadata, uploadFiles, uploadRetryOptions } from "../upload/blobUpload";
 import {
   describeContent,
   indicatorBlob,
@@ -27,7 +25,8 @@ import {
   UPLOAD_COMPLETED_METADATA,
   uploadPrefixFor,
 } from "../upload/plan";
-import { reportProgress } from "./progress";
+import { reportProgress, uploadProgressLines } from "./progress";
+import { cachedHashing } from "./localContent";
 import type { Session } from "./shared";
 
 export interface DatastoreUploadResult {
@@ -132,25 +131,27 @@ export async function uploadToDefaultDatastore(
     );
   }
   const containerUrl = `${await blobEndpoint(session, store)}${store.properties.containerName}`;
-  const rules = await loadIgnoreRules(localPath);
-  // The MD5 object hash names the folder; the file list needs only a walk, not a second read of
-  // every byte (check has already hashed the content).
-  const md5 = await computeObjectHash(localPath, rules);
-  const walked = await walkFiles(localPath, rules);
+  // The MD5 object hash names the folder. `check` computed it with the content hash and left it in
+  // the content-hash cache, so an unchanged folder is not read again here (only stat'ed).
+  const hashed = await computeContentHash(localPath, { ...cachedHashing(), objectHash: true });
+  const md5 = hashed.objectHash as string;
   const basename = path.basename(localPath);
   const folder = `${LEGACY_UPLOAD_FOLDER}/${md5}/`;
   const target = {
     containerUrl,
     credential: new StorageSharedKeyCredential(store.properties.accountName as string, key),
-    prefix: `${folder}${uploadPrefixFor(basename, walked.rootIsFile)}`,
+    prefix: `${folder}${uploadPrefixFor(basename, hashed.rootIsFile)}`,
   };
-  const indicator = indicatorBlob(walked.files.map((f) => `${target.prefix}${f.relativePath}`));
+  const indicator = indicatorBlob(hashed.files.map((f) => `${target.prefix}${f.relativePath}`));
   const uri = datastorePathUri(
     session.scope,
     store.name,
-    walked.rootIsFile ? `${folder}${basename}` : `${folder}${basename}/`,
+    hashed.rootIsFile ? `${folder}${basename}` : `${folder}${basename}/`,
   );
-  const options = { caCertPath: session.settings.caCertPath };
+  const options = {
+    caCertPath: session.settings.caCertPath,
+    retryOptions: uploadRetryOptions(session.settings),
+  };
   const existing = await readBlobMetadata(target, indicator, options);
   const label = `${asset.type} ${asset.name}:${asset.version}`;
   if (existing?.upload_status === UPLOAD_COMPLETED_METADATA.upload_status) {
@@ -160,15 +161,13 @@ export async function uploadToDefaultDatastore(
     return { uri, uploadedBlobCount: 0 };
   }
   await reportProgress(
-    `${label}: uploading ${describeContent({
-      fileCount: walked.files.length,
-      byteCount: walked.files.reduce((sum, f) => sum + f.size, 0),
-      ignoredCount: walked.ignoredCount,
-      ignoreSource: rules.source,
-    })} to datastore ${store.name}.`,
+    `${label}: uploading ${describeContent({ ...hashed, hash: undefined })} to datastore ${store.name}.`,
   );
-  const uploaded = await uploadFiles(target, walked.files, {
+  // Blobs already complete (same size and MD5) and blocks already staged by an interrupted upload
+  // are not sent again.
+  const uploaded = await uploadFiles(target, hashed.files, {
     ...options,
+    onProgress: uploadProgressLines(label),
     metadata: { blobName: indicator, metadata: indicatorMetadata(asset.name, asset.version) },
   });
   return { uri, uploadedBlobCount: uploaded.blobCount };

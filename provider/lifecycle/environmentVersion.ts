@@ -24,6 +24,7 @@ import {
 } from "./assetVersion";
 import { computeContentHash } from "../upload/contentHash";
 import { uploadToDefaultDatastore } from "./datastoreUpload";
+import { cachedHashing } from "./localContent";
 import {
   Failures,
   isKnown,
@@ -175,7 +176,7 @@ async function checkBuild(
     return undefined;
   }
   try {
-    const hashed = await computeContentHash(folder);
+    const hashed = await computeContentHash(folder, cachedHashing());
     inputs.build = { ...build, path: toProjectRelative(build.path as string) };
     return hashed.hash;
   } catch (error) {

@@ -48,10 +48,11 @@ import {
   type RunRecord,
 } from "../operations/jobs";
 import { computeContentHash } from "../upload/contentHash";
-import { readBlobTail } from "../upload/blobUpload";
+import { readBlobTail, uploadRetryOptions } from "../upload/blobUpload";
 import { versionFromContentHash } from "./assetVersion";
 import { registerCode } from "./codeVersion";
 import { datastoreContainer } from "./datastoreUpload";
+import { cachedHashing } from "./localContent";
 import { reportProgress } from "./progress";
 import {
   Failures,
@@ -595,7 +596,7 @@ export async function checkCode(
   let hash: string | undefined;
   try {
     await stat(local);
-    hash = (await computeContentHash(local)).hash;
+    hash = (await computeContentHash(local, cachedHashing())).hash;
   } catch (error) {
     failures.add(property, pathFailure(code, error).replace("[path]", `[${property}]`));
   }
@@ -894,6 +895,7 @@ export async function readLogTail(session: Session, name: string): Promise<strin
     const container = await datastoreContainer(session, ARTIFACT_DATASTORE);
     const text = await readBlobTail({ ...container, prefix: "" }, jobLogBlobName(name), 64 * 1024, {
       caCertPath: session.settings.caCertPath,
+      retryOptions: uploadRetryOptions(session.settings),
     });
     return text === undefined ? "(the job wrote no log)" : lastLines(text, LOG_TAIL_LINES);
   } catch (error) {

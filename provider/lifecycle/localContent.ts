@@ -3,7 +3,9 @@
  * itself; a local file or folder is hashed (SDK algorithm) so a change shows in preview.
  */
 import { stat } from "node:fs/promises";
-import { computeContentHash } from "../upload/contentHash";
+import { computeContentHash, type ContentHashOptions } from "../upload/contentHash";
+import { hashCacheFromEnvironment, type HashCache } from "../upload/hashCache";
+import { reportWarning } from "./progress";
 import { fingerprint } from "./assetVersion";
 import {
   Failures,
@@ -16,6 +18,22 @@ import {
   toProjectRelative,
   UNKNOWN,
 } from "./shared";
+
+let hashCache: HashCache | undefined | null = null;
+
+/**
+ * Options that make {@link computeContentHash} use the content-hash cache of this provider host
+ * (opened once per process from `AZUREML_CACHE_DIR`/`AZUREML_HASH_CACHE`, at run time; its one
+ * warning goes to the `pulumi up` output).
+ */
+export function cachedHashing(): Pick<ContentHashOptions, "cache"> {
+  if (hashCache === null) {
+    hashCache = hashCacheFromEnvironment((message) => {
+      void reportWarning(message).catch(() => undefined);
+    });
+  }
+  return { cache: hashCache };
+}
 
 export interface LocalContent {
   /** The path as stored in state: remote URIs unchanged, local paths project-relative. */
@@ -76,7 +94,9 @@ export async function inspectPath(
   }
   let hashed;
   try {
-    hashed = await computeContentHash(absolute);
+    // The MD5 object hash names the upload folder; computed in the same read and cached, so
+    // create finds it without reading the files again.
+    hashed = await computeContentHash(absolute, { ...cachedHashing(), objectHash: true });
   } catch (error) {
     failures.add(property, pathFailure(value, error).replace("[path]", `[${property}]`));
     return undefined;

@@ -9,7 +9,9 @@
  * The storage client retries transient faults itself (its exponential policy); we only set how
  * many tries and how long one try may take.
  */
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
 import type { TokenCredential } from "@azure/identity";
 import type { StorageSharedKeyCredential } from "@azure/storage-blob";
 import { BlobUploadError } from "./errors";
@@ -36,8 +38,11 @@ export type UploadTarget =
 
 /** Progress of a whole upload. */
 export interface UploadProgress {
+  /** Bytes sent, plus bytes found already in place (`skippedBytes`). */
   readonly loadedBytes: number;
   readonly totalBytes: number;
+  /** Bytes not sent because the blob or block was already complete. */
+  readonly skippedBytes: number;
   readonly completedBlobCount: number;
   readonly blobCount: number;
 }
@@ -80,10 +85,32 @@ export interface UploadOptions {
   readonly retryOptions?: UploadRetryOptions;
 }
 
+/** A file to upload; with its base64 MD5 (from the content hash) the upload can resume. */
+export type UploadFile = WalkedFile & { readonly md5?: string };
+
+/** The storage client's retry options from the provider's settings (the ARM transport's). */
+export function uploadRetryOptions(settings: {
+  readonly maxRetries: number;
+  readonly retryDelayInMs: number;
+  readonly maxRetryDelayInMs: number;
+  readonly requestTimeoutInMs: number;
+}): UploadRetryOptions {
+  return {
+    maxTries: settings.maxRetries + 1,
+    retryDelayInMs: settings.retryDelayInMs,
+    maxRetryDelayInMs: settings.maxRetryDelayInMs,
+    tryTimeoutInMs: settings.requestTimeoutInMs,
+  };
+}
+
 /** What {@link uploadFiles} uploaded. */
 export interface UploadResult {
   readonly blobCount: number;
   readonly byteCount: number;
+  /** Blobs already complete with the same size and MD5, not sent again. */
+  readonly skippedBlobCount: number;
+  /** Bytes not sent again: whole blobs skipped and blocks already staged. */
+  readonly skippedByteCount: number;
   /** Blob names in code-point order. */
   readonly blobNames: string[];
 }
@@ -108,6 +135,39 @@ function positiveInteger(name: string, value: number): number {
 /** Block IDs must have the same length within a blob; six digits cover the 50,000-block limit. */
 function blockId(index: number): string {
   return Buffer.from(`block-${String(index).padStart(6, "0")}`).toString("base64");
+}
+
+/**
+ * The ID of a block named by its content: index and MD5 (39 bytes, the same length for every block
+ * of a blob, under the 64-byte limit), so an uncommitted block with this ID holds these bytes.
+ */
+export function contentBlockId(index: number, md5Hex: string): string {
+  return Buffer.from(`${String(index).padStart(6, "0")}-${md5Hex}`).toString("base64");
+}
+
+async function readRange(file: string, offset: number, length: number): Promise<Buffer> {
+  const handle = await fs.open(file, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+      if (bytesRead === 0) {
+        throw new Error(`"${file}" is shorter than when it was hashed.`);
+      }
+      done += bytesRead;
+    }
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
+function changedSinceHashed(file: WalkedFile): Error {
+  return new Error(
+    `"${file.relativePath}" changed since it was hashed; nothing of it was committed. Run the ` +
+      "update again once the folder is no longer being written to.",
+  );
 }
 
 /** Node's codes for a server certificate that no trusted CA vouches for. */
@@ -228,7 +288,7 @@ async function createContainerClient(
  */
 export async function uploadFiles(
   target: UploadTarget,
-  files: readonly WalkedFile[],
+  files: readonly UploadFile[],
   options: UploadOptions = {},
 ): Promise<UploadResult> {
   const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -263,7 +323,9 @@ export async function uploadFiles(
   const limit = createLimiter(concurrency);
 
   const totalBytes = items.reduce((sum, i) => sum + i.file.size, 0);
-  let doneBytes = 0; // bytes of finished requests
+  let doneBytes = 0; // bytes of finished requests, and bytes found in place
+  let skippedBytes = 0;
+  let skippedBlobCount = 0;
   const inFlightBytes = new Map<object, number>();
   let completedBlobCount = 0;
   const report = (): void => {
@@ -274,7 +336,13 @@ export async function uploadFiles(
     for (const value of inFlightBytes.values()) {
       loadedBytes += value;
     }
-    options.onProgress({ loadedBytes, totalBytes, completedBlobCount, blobCount: items.length });
+    options.onProgress({
+      loadedBytes,
+      totalBytes,
+      skippedBytes,
+      completedBlobCount,
+      blobCount: items.length,
+    });
   };
 
   /** Runs one request in the pool, tracking its progress. */
@@ -298,11 +366,20 @@ export async function uploadFiles(
       }
     });
 
-  const uploadBlocks = async (client: LoadedBlockBlobClient, file: WalkedFile): Promise<void> => {
-    const blockSize = Math.min(
+  const skip = (bytes: number): void => {
+    doneBytes += bytes;
+    skippedBytes += bytes;
+  };
+
+  const blockSizeFor = (file: WalkedFile): number =>
+    Math.min(
       Math.max(requestedBlockSize, Math.ceil(file.size / MAX_BLOCKS_PER_BLOB)),
       MAX_BLOCK_SIZE_IN_BYTES,
     );
+
+  /** Blocks streamed from disk under index IDs: used when the file's MD5 is not known. */
+  const uploadBlocks = async (client: LoadedBlockBlobClient, file: WalkedFile): Promise<void> => {
+    const blockSize = blockSizeFor(file);
     const ids: string[] = [];
     const staged: Promise<unknown>[] = [];
     for (let offset = 0, index = 0; offset < file.size; offset += blockSize, index++) {
@@ -326,15 +403,112 @@ export async function uploadFiles(
     await request(0, () => client.commitBlockList(ids, { abortSignal: signal }));
   };
 
+  /**
+   * Blocks named by their content, skipping those already staged, committed with the file's MD5
+   * once the blocks read add up to it.
+   */
+  const uploadBlocksResumably = async (
+    client: LoadedBlockBlobClient,
+    file: WalkedFile,
+    md5: string,
+  ): Promise<void> => {
+    const blockSize = blockSizeFor(file);
+    const staged = new Map<string, number>();
+    try {
+      const list = await client.getBlockList("uncommitted", { abortSignal: signal });
+      for (const block of list.uncommittedBlocks ?? []) {
+        staged.set(block.name, block.size);
+      }
+    } catch {
+      // No blob yet (404), or a SAS that may not read: nothing to resume from.
+      signal.throwIfAborted();
+    }
+    const whole = createHash("md5");
+    let reads = Promise.resolve(); // blocks are read in order, so `whole` sees the file in order
+    const ids: string[] = [];
+    const sends: Promise<unknown>[] = [];
+    for (let offset = 0, index = 0; offset < file.size; offset += blockSize, index++) {
+      const start = offset;
+      const length = Math.min(blockSize, file.size - offset);
+      const blockIndex = index;
+      const position = ids.push("") - 1;
+      sends.push(
+        // Bytes are counted here, not by request(): a block already staged is skipped, not sent.
+        request(0, async (onProgress) => {
+          const read = reads.then(async () => {
+            const data = await readRange(file.absolutePath, start, length);
+            whole.update(data);
+            return data;
+          });
+          reads = read.then(
+            () => undefined,
+            () => undefined,
+          );
+          const data = await read;
+          const blockMd5 = createHash("md5").update(data).digest();
+          const id = contentBlockId(blockIndex, blockMd5.toString("hex"));
+          ids[position] = id;
+          if (staged.get(id) === length) {
+            skip(length);
+            return;
+          }
+          await client.stageBlock(id, data, length, {
+            abortSignal: signal,
+            onProgress,
+            transactionalContentMD5: blockMd5,
+          });
+          doneBytes += length;
+        }),
+      );
+    }
+    await Promise.all(sends);
+    if (whole.digest("base64") !== md5) {
+      throw changedSinceHashed(file);
+    }
+    await request(0, () =>
+      client.commitBlockList(ids, {
+        abortSignal: signal,
+        blobHTTPHeaders: { blobContentMD5: Buffer.from(md5, "base64") },
+      }),
+    );
+  };
+
+  // What is already in place: one listing under the prefix, when the files' MD5s are known.
+  const existing = new Map<string, { size: number; md5?: string }>();
+  if (items.some((i) => i.file.md5 !== undefined)) {
+    try {
+      for await (const blob of container.listBlobsFlat({
+        prefix: target.prefix,
+        abortSignal: signal,
+      })) {
+        const md5 = blob.properties.contentMD5;
+        existing.set(blob.name, {
+          size: blob.properties.contentLength ?? -1,
+          md5: md5 ? Buffer.from(md5).toString("base64") : undefined,
+        });
+      }
+    } catch {
+      // A SAS allowed to write but not to list (or any listing failure): upload everything.
+      options.abortSignal?.throwIfAborted();
+      existing.clear();
+    }
+  }
+
   let firstError: unknown;
   await Promise.all(
     items.map(async ({ file, blobName }) => {
       try {
         const client = container.getBlockBlobClient(blobName);
-        if (file.size > singleShotLimit) {
+        const there = existing.get(blobName);
+        if (file.md5 !== undefined && there?.size === file.size && there.md5 === file.md5) {
+          skip(file.size);
+          skippedBlobCount++;
+        } else if (file.size > singleShotLimit && file.md5 !== undefined) {
+          await uploadBlocksResumably(client, file, file.md5);
+        } else if (file.size > singleShotLimit) {
           await uploadBlocks(client, file);
         } else {
-          await request(file.size, (onProgress) =>
+          const response = await request(file.size, (onProgress) =>
             client.uploadFile(file.absolutePath, {
               maxSingleShotSize: singleShotLimit,
               blockSize: requestedBlockSize,
@@ -343,6 +517,15 @@ export async function uploadFiles(
               onProgress,
             }),
           );
+          // The service computes a single-shot blob's MD5 from the bytes it received.
+          const received = response.contentMD5;
+          if (
+            file.md5 !== undefined &&
+            received !== undefined &&
+            Buffer.from(received).toString("base64") !== file.md5
+          ) {
+            throw changedSinceHashed(file);
+          }
         }
         completedBlobCount++;
         report();
@@ -369,7 +552,13 @@ export async function uploadFiles(
     }
   }
 
-  return { blobCount: items.length, byteCount: totalBytes, blobNames };
+  return {
+    blobCount: items.length,
+    byteCount: totalBytes,
+    skippedBlobCount,
+    skippedByteCount: skippedBytes,
+    blobNames,
+  };
 }
 
 /** Options of {@link readBlobMetadata}. */

@@ -23,6 +23,7 @@ import {
 } from "./ignore";
 import { compareSdkPathOrder } from "./order";
 import { walkFiles, type WalkedFile } from "./walk";
+import { nowNs, type HashCache } from "./hashCache";
 
 /** `get_content_hash_version()` in the SDK. */
 export const CONTENT_HASH_VERSION = 202208;
@@ -38,6 +39,10 @@ export interface ContentHashOptions {
   readonly includeParentIgnoreFiles?: boolean;
   /** See {@link ReadAheadOptions}. */
   readonly readAhead?: ReadAheadOptions;
+  /** Also compute the SDK's MD5 object hash (the datastore upload folder), in the same read. */
+  readonly objectHash?: boolean;
+  /** Reuse and record digests here (see `hashCache.ts`). */
+  readonly cache?: HashCache;
   readonly abortSignal?: AbortSignal;
 }
 
@@ -66,14 +71,25 @@ export interface ContentHashResult {
   /** Entries excluded by the ignore rules (a pruned directory counts once). */
   readonly ignoredCount: number;
   readonly ignoreSource: IgnoreSource;
-  /** The hashed files, in hash order. */
-  readonly files: WalkedFile[];
+  /** The hashed files, in hash order, each with the base64 MD5 of its bytes. */
+  readonly files: HashedFile[];
   /** Links that were not followed (broken or looping). */
   readonly skippedSymlinks: string[];
   /** Whether the root was a single file. */
   readonly rootIsFile: boolean;
   /** Base name of the root after resolving links: the folder name the SDK uploads under. */
   readonly rootName: string;
+  /** The SDK's MD5 object hash, when `objectHash` was asked for. */
+  readonly objectHash?: string;
+  /** Whether every digest came from the cache (no byte was read). */
+  readonly fromCache: boolean;
+  /** Bytes read from the files to compute the digests. */
+  readonly bytesRead: number;
+}
+
+/** A walked file and the base64 MD5 of its bytes (a blob's Content-MD5). */
+export interface HashedFile extends WalkedFile {
+  readonly md5: string;
 }
 
 const MiB = 1024 * 1024;
@@ -130,9 +146,16 @@ async function readWhole(file: WalkedFile): Promise<Buffer> {
   }
 }
 
-/** Streams a file into the digest, checking that the byte count matches the walked size. */
+/** Receives a file's bytes in order: all of a whole-read file at once, or a streamed file's chunks. */
+interface ContentSink {
+  begin(index: number, file: WalkedFile): void;
+  chunk(data: Buffer): void;
+  end(index: number, file: WalkedFile, whole: Buffer | undefined): void;
+}
+
+/** Streams a file into the sink, checking that the byte count matches the walked size. */
 async function streamInto(
-  digest: Hash,
+  sink: ContentSink,
   file: WalkedFile,
   chunkSizeInBytes: number,
   abortSignal: AbortSignal | undefined,
@@ -148,7 +171,7 @@ async function streamInto(
       if (total > file.size) {
         throw fileChanged(file, `more than ${file.size}`);
       }
-      digest.update(chunk);
+      sink.chunk(chunk);
     }
   } catch (e) {
     throw vanishedToChanged(file, e);
@@ -161,11 +184,11 @@ async function streamInto(
 }
 
 /**
- * Feeds the contents of `files`, in the given order, to `digest`. Small files are read whole and
- * ahead of the digest (bounded by `readAhead`); large files are streamed when their turn comes.
+ * Feeds the contents of `files`, in the given order, to `sink`. Small files are read whole and
+ * ahead of the sink (bounded by `readAhead`); large files are streamed when their turn comes.
  */
 async function feedContents(
-  digest: Hash,
+  sink: ContentSink,
   files: readonly WalkedFile[],
   readAhead: ReadAheadOptions,
   abortSignal: AbortSignal | undefined,
@@ -218,19 +241,32 @@ async function feedContents(
       const file = files[i];
       fill(i);
       const read = pending.get(i);
+      sink.begin(i, file);
       if (read) {
         const buffer = await read;
         pending.delete(i);
         pendingBytes -= file.size;
         fill(i + 1); // start the next reads before hashing this buffer
-        digest.update(buffer);
+        sink.chunk(buffer);
+        sink.end(i, file, buffer);
       } else {
-        await streamInto(digest, file, chunkSize, abortSignal);
+        await streamInto(sink, file, chunkSize, abortSignal);
+        sink.end(i, file, undefined);
       }
     }
   } finally {
     await Promise.allSettled(pending.values()); // close every handle before returning
   }
+}
+
+function sdkHashHeader(files: readonly WalkedFile[]): Hash {
+  const digest = createHash("sha256");
+  digest.update(String(files.length));
+  for (const file of files) {
+    digest.update(`#${file.relativePath}#`);
+    digest.update(String(file.size));
+  }
+  return digest;
 }
 
 /**
@@ -241,19 +277,157 @@ export async function hashFileList(
   files: readonly WalkedFile[],
   options: { readonly readAhead?: ReadAheadOptions; readonly abortSignal?: AbortSignal } = {},
 ): Promise<string> {
-  const digest = createHash("sha256");
-  digest.update(String(files.length));
-  for (const file of files) {
-    digest.update(`#${file.relativePath}#`);
-    digest.update(String(file.size));
-  }
-  await feedContents(digest, files, options.readAhead ?? {}, options.abortSignal);
+  const digest = sdkHashHeader(files);
+  const sink: ContentSink = {
+    begin: () => undefined,
+    chunk: (data) => digest.update(data),
+    end: () => undefined,
+  };
+  await feedContents(sink, files, options.readAhead ?? {}, options.abortSignal);
   return digest.digest("hex");
+}
+
+/** One step of the MD5 object hash: a bare name, or a file's contents. */
+export type ObjectHashEvent =
+  | { readonly kind: "name"; readonly name: string }
+  | { readonly kind: "file"; readonly relativePath: string; readonly absolutePath: string };
+
+/** What the MD5 object hash walks, without reading any file's bytes. */
+export interface ObjectHashPlan {
+  readonly events: readonly ObjectHashEvent[];
+  /** A digest of the events (names and file paths), so a cached object hash can be checked. */
+  readonly structure: string;
+}
+
+/** Digests of one pass over a folder's bytes. */
+interface PassResult {
+  readonly sha256: string;
+  readonly objectMd5?: string;
+  readonly fileMd5s: string[];
+  readonly bytesRead: number;
+}
+
+/**
+ * One read of every file feeds the SDK content hash (SDK order), the MD5 of each file, and, when a
+ * plan is given, the MD5 object hash, whose order (folder by folder) can differ: a file read before
+ * its turn in the object hash waits in a buffer of at most `reorderBytes`, and a file that does not
+ * fit is read again at the end (the only case where a byte is read twice).
+ */
+async function hashPass(
+  files: readonly WalkedFile[],
+  plan: ObjectHashPlan | undefined,
+  options: {
+    readonly readAhead?: ReadAheadOptions;
+    readonly abortSignal?: AbortSignal;
+    readonly reorderBytes?: number;
+  },
+): Promise<PassResult> {
+  const sha = sdkHashHeader(files);
+  const fileMd5s: string[] = new Array<string>(files.length);
+  const events = plan?.events ?? [];
+  const objectDigest = plan ? createHash("md5").update(OBJECT_HASH_SEED) : undefined;
+  const eventOf = new Map<string, number>();
+  events.forEach((event, index) => {
+    if (event.kind === "file") {
+      eventOf.set(event.relativePath, index);
+    }
+  });
+  const reorderLimit = options.reorderBytes ?? options.readAhead?.maxBytes ?? DEFAULTS.maxBytes;
+  const buffered = new Map<number, Buffer>();
+  let bufferedBytes = 0;
+  let position = 0;
+  let bytesRead = 0;
+  const advance = (): void => {
+    while (objectDigest && position < events.length) {
+      const event = events[position];
+      if (event.kind === "name") {
+        objectDigest.update(event.name);
+      } else {
+        const data = buffered.get(position);
+        if (data === undefined) {
+          return;
+        }
+        objectDigest.update(data);
+        buffered.delete(position);
+        bufferedBytes -= data.length;
+      }
+      position++;
+    }
+  };
+
+  let fileDigest = createHash("md5");
+  let direct = false;
+  const sink: ContentSink = {
+    begin(_index, file) {
+      fileDigest = createHash("md5");
+      advance();
+      direct = objectDigest !== undefined && eventOf.get(file.relativePath) === position;
+    },
+    chunk(data) {
+      bytesRead += data.length;
+      sha.update(data);
+      fileDigest.update(data);
+      if (direct) {
+        objectDigest?.update(data);
+      }
+    },
+    end(index, file, whole) {
+      fileMd5s[index] = fileDigest.digest("base64");
+      if (direct) {
+        position++;
+        return;
+      }
+      const event = eventOf.get(file.relativePath);
+      if (
+        objectDigest &&
+        event !== undefined &&
+        event > position &&
+        whole !== undefined &&
+        bufferedBytes + whole.length <= reorderLimit
+      ) {
+        buffered.set(event, whole);
+        bufferedBytes += whole.length;
+      }
+    },
+  };
+  await feedContents(sink, files, options.readAhead ?? {}, options.abortSignal);
+
+  if (objectDigest) {
+    advance();
+    for (; position < events.length; position++) {
+      options.abortSignal?.throwIfAborted();
+      const event = events[position];
+      if (event.kind === "name") {
+        objectDigest.update(event.name);
+        continue;
+      }
+      const data = buffered.get(position);
+      if (data !== undefined) {
+        objectDigest.update(data);
+        continue;
+      }
+      for await (const chunk of createReadStream(event.absolutePath, {
+        highWaterMark: MiB,
+        signal: options.abortSignal,
+      }) as AsyncIterable<Buffer>) {
+        bytesRead += chunk.length;
+        objectDigest.update(chunk);
+      }
+    }
+  }
+  return {
+    sha256: sha.digest("hex"),
+    objectMd5: objectDigest?.digest("hex"),
+    fileMd5s,
+    bytesRead,
+  };
 }
 
 /**
  * Computes the Azure ML SDK's content hash (hash version 202208) of a folder or a single file,
- * honouring `.amlignore`/`.gitignore` in the folder's root.
+ * honouring `.amlignore`/`.gitignore` in the folder's root, and the MD5 of each file; with
+ * `objectHash`, the SDK's MD5 object hash too, from the same read. With a `cache`, a folder whose
+ * files all carry the stamps recorded at its last hash is not read at all (see `hashCache.ts`).
  *
  * @throws EmptyDirectoryError when no file is left to hash (Azure ML rejects empty code).
  * @throws ContentPathError when the path is missing or a file changes while it is read.
@@ -262,6 +436,7 @@ export async function computeContentHash(
   root: string,
   options: ContentHashOptions = {},
 ): Promise<ContentHashResult> {
+  const hashedAtNs = nowNs(); // before any stat: a write after it is never trusted
   const rules =
     options.ignoreRules ??
     (await loadIgnoreRules(root, { includeParentIgnoreFiles: options.includeParentIgnoreFiles }));
@@ -269,21 +444,44 @@ export async function computeContentHash(
   if (walk.files.length === 0) {
     throw new EmptyDirectoryError(root, walk.ignoredCount, rules.source);
   }
-  const hash = await hashFileList(walk.files, {
-    readAhead: options.readAhead,
-    abortSignal: options.abortSignal,
-  });
+  const plan = options.objectHash ? await planObjectHash(root, rules) : undefined;
+  const cacheKey = walk.rootIsFile ? walk.resolvedRoot : `${walk.resolvedRoot}${path.sep}`;
+  const cached = await options.cache?.lookup(cacheKey, walk.files);
+  let digests: PassResult;
+  let fromCache = false;
+  if (
+    cached !== undefined &&
+    (plan === undefined ||
+      (cached.objectMd5 !== undefined && cached.objectStructure === plan.structure))
+  ) {
+    digests = { ...cached, fileMd5s: [...cached.fileMd5s], bytesRead: 0 };
+    fromCache = true;
+  } else {
+    digests = await hashPass(walk.files, plan, {
+      readAhead: options.readAhead,
+      abortSignal: options.abortSignal,
+    });
+    await options.cache?.store(cacheKey, hashedAtNs, walk.files, {
+      sha256: digests.sha256,
+      objectMd5: digests.objectMd5,
+      objectStructure: plan?.structure,
+      fileMd5s: digests.fileMd5s,
+    });
+  }
   return {
-    hash,
+    hash: digests.sha256,
     hashVersion: CONTENT_HASH_VERSION,
     fileCount: walk.files.length,
     byteCount: walk.files.reduce((sum, f) => sum + f.size, 0),
     ignoredCount: walk.ignoredCount,
     ignoreSource: rules.source,
-    files: walk.files,
+    files: walk.files.map((file, i) => ({ ...file, md5: digests.fileMd5s[i] })),
     skippedSymlinks: walk.skippedSymlinks,
     rootIsFile: walk.rootIsFile,
     rootName: path.basename(walk.resolvedRoot),
+    objectHash: digests.objectMd5,
+    fromCache,
+    bytesRead: digests.bytesRead,
   };
 }
 
@@ -295,58 +493,83 @@ async function statOrUndefined(target: string): Promise<Stats | undefined> {
   }
 }
 
-async function streamFileInto(digest: Hash, filePath: string): Promise<void> {
-  for await (const chunk of createReadStream(filePath, {
-    highWaterMark: MiB,
-  }) as AsyncIterable<Buffer>) {
-    digest.update(chunk);
-  }
-}
-
 /**
- * The SDK's MD5 object hash (`get_object_hash`), which names the legacy `LocalUpload/<md5>/` blob
- * folder. Per folder, entries are sorted by lower-cased name; each kept entry feeds its bare name,
- * then a file its contents or a folder its own entries, recursively. No sizes, counts or separators.
+ * The walk of the SDK's MD5 object hash (`get_object_hash`), which names the legacy
+ * `LocalUpload/<md5>/` blob folder. Per folder, entries are sorted by lower-cased name; each kept
+ * entry feeds its bare name, then a file its contents or a folder its own entries, recursively. No
+ * sizes, counts or separators.
  *
  * As in the SDK, the ignore check on a folder uses its bare path, so a directory-only pattern such
  * as `build/` still hashes the name `build` while excluding everything inside it. Links are
  * followed; a link that loops back to a folder being hashed contributes only its name.
  */
-export async function computeObjectHash(root: string, rules: IgnoreRules): Promise<string> {
-  const digest = createHash("md5");
-  digest.update(OBJECT_HASH_SEED);
+export async function planObjectHash(root: string, rules: IgnoreRules): Promise<ObjectHashPlan> {
+  const events: ObjectHashEvent[] = [];
   const rootStats = await statOrUndefined(root);
   if (!rootStats) {
     throw new ContentPathError("PathNotFound", root, `No such file or directory: "${root}".`);
   }
   if (!rootStats.isDirectory()) {
-    await streamFileInto(digest, root);
-    return digest.digest("hex");
-  }
-
-  const visit = async (dir: string, relativeDir: string, ancestors: ReadonlySet<string>) => {
-    const names = (await fs.readdir(dir)).sort(compareSdkPathOrder);
-    for (const name of names) {
-      if (name === ALWAYS_SKIPPED_NAME) {
-        continue;
-      }
-      const relativePath = relativeDir ? `${relativeDir}/${name}` : name;
-      if (rules.isIgnored(relativePath, false)) {
-        continue;
-      }
-      digest.update(name);
-      const entryPath = path.join(dir, name);
-      const stats = await statOrUndefined(entryPath);
-      if (stats?.isFile()) {
-        await streamFileInto(digest, entryPath);
-      } else if (stats?.isDirectory()) {
-        const identity = `${stats.dev}:${stats.ino}`;
-        if (!ancestors.has(identity)) {
-          await visit(entryPath, relativePath, new Set([...ancestors, identity]));
+    const resolved = await fs.realpath(root);
+    events.push({ kind: "file", relativePath: path.basename(resolved), absolutePath: resolved });
+  } else {
+    const visit = async (dir: string, relativeDir: string, ancestors: ReadonlySet<string>) => {
+      const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) =>
+        compareSdkPathOrder(a.name, b.name),
+      );
+      for (const entry of entries) {
+        const name = entry.name;
+        if (name === ALWAYS_SKIPPED_NAME) {
+          continue;
+        }
+        const relativePath = relativeDir ? `${relativeDir}/${name}` : name;
+        if (rules.isIgnored(relativePath, false)) {
+          continue;
+        }
+        events.push({ kind: "name", name });
+        const entryPath = path.join(dir, name);
+        if (entry.isFile()) {
+          events.push({ kind: "file", relativePath, absolutePath: entryPath });
+          continue; // a plain file needs no stat; links and folders do
+        }
+        const stats = await statOrUndefined(entryPath);
+        if (stats?.isFile()) {
+          events.push({ kind: "file", relativePath, absolutePath: entryPath });
+        } else if (stats?.isDirectory()) {
+          const identity = `${stats.dev}:${stats.ino}`;
+          if (!ancestors.has(identity)) {
+            await visit(entryPath, relativePath, new Set([...ancestors, identity]));
+          }
         }
       }
+    };
+    await visit(root, "", new Set([`${rootStats.dev}:${rootStats.ino}`]));
+  }
+  const structure = createHash("sha256");
+  for (const event of events) {
+    structure.update(event.kind === "name" ? `n${event.name}\0` : `f${event.relativePath}\0`);
+  }
+  return { events, structure: structure.digest("hex") };
+}
+
+/**
+ * The SDK's MD5 object hash (`get_object_hash`) of `root` alone; see {@link planObjectHash}.
+ * {@link computeContentHash} with `objectHash: true` computes it in the same read as the content
+ * hash.
+ */
+export async function computeObjectHash(root: string, rules: IgnoreRules): Promise<string> {
+  const plan = await planObjectHash(root, rules);
+  const digest = createHash("md5").update(OBJECT_HASH_SEED);
+  for (const event of plan.events) {
+    if (event.kind === "name") {
+      digest.update(event.name);
+    } else {
+      for await (const chunk of createReadStream(event.absolutePath, {
+        highWaterMark: MiB,
+      }) as AsyncIterable<Buffer>) {
+        digest.update(chunk);
+      }
     }
-  };
-  await visit(root, "", new Set([`${rootStats.dev}:${rootStats.ino}`]));
+  }
   return digest.digest("hex");
 }

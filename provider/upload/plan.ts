@@ -80,7 +80,7 @@ export function codeUriFor(blobUri: string, container: string, relative: string)
   return new URL(segments.map(encodeURIComponent).join("/"), base).toString();
 }
 
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let value = bytes;
   let unit = 0;
@@ -112,6 +112,34 @@ export function describeContent(
   }
   if (result.hash !== undefined) {
     parts.push(`sha256 ${result.hash.slice(0, 12)}`);
+  }
+  return parts.join(", ");
+}
+
+/**
+ * A progress line for an upload, e.g. `"1.2 GB of 2.0 GB (60%), 85.3 MB/s, 400.0 MB already
+ * there"`. The rate counts only bytes sent, over `elapsedMs`.
+ */
+export function formatUploadProgress(
+  progress: {
+    readonly loadedBytes: number;
+    readonly totalBytes: number;
+    readonly skippedBytes: number;
+  },
+  elapsedMs: number,
+): string {
+  const percent =
+    progress.totalBytes === 0
+      ? 100
+      : Math.floor((progress.loadedBytes / progress.totalBytes) * 100);
+  const sent = progress.loadedBytes - progress.skippedBytes;
+  const rate = elapsedMs > 0 ? `${formatBytes(Math.round((sent * 1000) / elapsedMs))}/s` : "—";
+  const parts = [
+    `${formatBytes(progress.loadedBytes)} of ${formatBytes(progress.totalBytes)} (${percent}%)`,
+    rate,
+  ];
+  if (progress.skippedBytes > 0) {
+    parts.push(`${formatBytes(progress.skippedBytes)} already there`);
   }
   return parts.join(", ");
 }

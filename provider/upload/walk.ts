@@ -12,12 +12,13 @@
  * - FIFOs, sockets and devices are skipped and reported (reading a FIFO would block).
  */
 import * as fs from "node:fs/promises";
-import type { Dirent, Stats } from "node:fs";
+import type { BigIntStats, Dirent } from "node:fs";
 import * as path from "node:path";
 import { ContentPathError } from "./errors";
 import { ALWAYS_SKIPPED_NAME, type IgnoreRules } from "./ignore";
 import { sortBySdkPathOrder } from "./order";
 import { createLimiter } from "./limiter";
+import { stampOf, type FileStamp } from "./hashCache";
 
 /** One file to hash or upload. */
 export interface WalkedFile {
@@ -27,6 +28,8 @@ export interface WalkedFile {
   readonly relativePath: string;
   /** Size in bytes when the folder was walked. */
   readonly size: number;
+  /** The file's stat identity when it was walked (for the content-hash cache). */
+  readonly stamp?: FileStamp;
 }
 
 /** Options of {@link walkFiles}. */
@@ -64,15 +67,15 @@ function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-function fileIdentity(stats: Stats): string {
+function fileIdentity(stats: BigIntStats): string {
   return `${stats.dev}:${stats.ino}`;
 }
 
-async function resolveRoot(root: string): Promise<{ resolved: string; stats: Stats }> {
+async function resolveRoot(root: string): Promise<{ resolved: string; stats: BigIntStats }> {
   const absolute = path.resolve(root);
   try {
     const resolved = await fs.realpath(absolute);
-    return { resolved, stats: await fs.stat(resolved) };
+    return { resolved, stats: await fs.stat(resolved, { bigint: true }) };
   } catch (e) {
     const code = errnoCode(e);
     if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") {
@@ -108,7 +111,12 @@ export async function walkFiles(
   if (rootStats.isFile()) {
     return {
       files: [
-        { absolutePath: resolved, relativePath: path.basename(resolved), size: rootStats.size },
+        {
+          absolutePath: resolved,
+          relativePath: path.basename(resolved),
+          size: Number(rootStats.size),
+          stamp: stampOf(rootStats),
+        },
       ],
       ignoredCount: 0,
       skippedSymlinks: [],
@@ -189,9 +197,9 @@ export async function walkFiles(
         skippedSymlinks.push(relativePath);
         return;
       }
-      let target: Stats;
+      let target: BigIntStats;
       try {
-        target = await limit(() => fs.stat(absolutePath));
+        target = await limit(() => fs.stat(absolutePath, { bigint: true }));
       } catch (e) {
         const code = errnoCode(e);
         if (code === "ENOENT" || code === "ELOOP" || code === "ENOTDIR" || code === "EACCES") {
@@ -212,7 +220,12 @@ export async function walkFiles(
         }
         await visitDirectory(absolutePath, relativePath, new Set([...ancestors, identity]));
       } else if (target.isFile()) {
-        files.push({ absolutePath, relativePath, size: target.size });
+        files.push({
+          absolutePath,
+          relativePath,
+          size: Number(target.size),
+          stamp: stampOf(target),
+        });
       } else {
         skippedSpecialFiles.push(relativePath);
       }
@@ -224,7 +237,7 @@ export async function walkFiles(
         ignoredCount++;
         return;
       }
-      const stats = await limit(() => fs.stat(absolutePath));
+      const stats = await limit(() => fs.stat(absolutePath, { bigint: true }));
       await visitDirectory(
         absolutePath,
         relativePath,
@@ -238,8 +251,8 @@ export async function walkFiles(
       return;
     }
     if (kind === "file") {
-      const stats = await limit(() => fs.stat(absolutePath));
-      files.push({ absolutePath, relativePath, size: stats.size });
+      const stats = await limit(() => fs.stat(absolutePath, { bigint: true }));
+      files.push({ absolutePath, relativePath, size: Number(stats.size), stamp: stampOf(stats) });
     } else {
       skippedSpecialFiles.push(relativePath);
     }

@@ -151,7 +151,13 @@ describe("blob upload through a startPendingUpload SAS @emulator", () => {
       },
     );
 
-    expect(result).to.deep.equal({ blobCount: 4, byteCount: 24, blobNames: names });
+    expect(result).to.deep.equal({
+      blobCount: 4,
+      byteCount: 24,
+      skippedBlobCount: 0,
+      skippedByteCount: 0,
+      blobNames: names,
+    });
     const container = await containerFor(sasUri);
     const blobs = await listBlobs(container);
     expect([...blobs.keys()].sort()).to.deep.equal([...names].sort());

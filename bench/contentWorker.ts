@@ -1,0 +1,74 @@
+/**
+ * A child process of `bench/content.ts`: does what the provider host does for a DataVersion of a
+ * local folder during `pulumi preview` (check) or a whole `pulumi up` (check for the preview,
+ * check for the update, create), and reports the bytes it read (`rchar` of /proc/self/io, from
+ * after start-up), its peak RSS and timings as one JSON line. Not a bench module: no `run`.
+ */
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import type * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "../provider/resources/lazyProvider";
+
+const { Config } = require("@pulumi/pulumi/cmd/dynamic-provider/config") as {
+  Config: new (raw: Record<string, string>, project: string) => pulumi.dynamic.Config;
+};
+
+/** What the parent passes as argv[2] (JSON). */
+export interface ContentWorkerRequest {
+  readonly mode: "preview" | "up";
+  readonly root: string;
+  readonly name: string;
+  readonly config: Record<string, string>;
+  readonly resourceGroupName: string;
+  readonly workspaceName: string;
+}
+
+/** What the worker prints. */
+export interface ContentWorkerReport {
+  readonly bytesRead: number;
+  readonly checkMs: number;
+  readonly totalMs: number;
+  readonly maxRssBytes: number;
+}
+
+function bytesReadSoFar(): number {
+  const io = readFileSync("/proc/self/io", "utf8");
+  return Number(/^rchar:\s*(\d+)/m.exec(io)?.[1] ?? NaN);
+}
+
+async function main(): Promise<void> {
+  const request = JSON.parse(process.argv[2]) as ContentWorkerRequest;
+  const provider = lazyProvider<any, any>("pulumi-azureml/provider/lifecycle/dataVersion");
+  await provider.configure!({ config: new Config(request.config, "bench") });
+  const news = {
+    resourceGroupName: request.resourceGroupName,
+    workspaceName: request.workspaceName,
+    name: request.name,
+    dataType: "uri_folder",
+    path: request.root,
+  };
+  // Load the lifecycle module (and everything it imports) before counting.
+  await provider.check!({}, { ...news, path: "https://example.invalid/warm-up.csv" });
+  const before = bytesReadSoFar();
+  const started = performance.now();
+  const checked = (await provider.check!({}, news)).inputs;
+  const checkMs = performance.now() - started;
+  if (request.mode === "up") {
+    const again = (await provider.check!({}, news)).inputs; // the update's own check
+    await provider.create(again ?? checked);
+  }
+  const report: ContentWorkerReport = {
+    bytesRead: bytesReadSoFar() - before,
+    checkMs,
+    totalMs: performance.now() - started,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
+}
