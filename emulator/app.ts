@@ -17,6 +17,7 @@ import { registerAssetHandlers } from "./handlers/assets";
 import { registerComputeHandlers } from "./handlers/computes";
 import { registerDatastoreHandlers } from "./handlers/datastores";
 import { registerOperationHandlers } from "./handlers/operations";
+import { registerMetadataHandlers } from "./handlers/metadata";
 import { registerStorageAccountHandlers } from "./handlers/storageAccounts";
 import { registerUploadHandlers } from "./handlers/uploads";
 import { registerWorkspaceHandlers } from "./handlers/workspace";
@@ -217,6 +218,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   registerOperationHandlers(router);
   registerScenarioHandlers(router);
   registerAdminHandlers(router);
+  registerMetadataHandlers(router);
 
   const middlewares: Middleware[] = [
     errorSerializerMiddleware,

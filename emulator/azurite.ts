@@ -87,7 +87,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     "", // key
     "", // pwd
     undefined, // oauth: clients use SharedKey or SAS
-    true, // disableProductStyleUrl: account is always the first path segment
+    // disableProductStyleUrl off: for 127.0.0.1 the account is the first path segment; for
+    // `<account>.blob.core.windows.net` (reached through the forward proxy) it is the host's first label.
+    false,
     inMemory,
     // Own chunk store, so two emulators in one process do not share Azurite's global one.
     inMemory ? new MemoryExtentChunkStore() : undefined,

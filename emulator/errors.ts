@@ -252,6 +252,16 @@ export const ErrorFactory = {
     );
   },
 
+  /** A resource type Azure ML serves and the emulator does not (spec/unservedTypes.ts). */
+  resourceTypeNotServed(resourceType: string): EmulatorError {
+    return new EmulatorError(
+      501,
+      "NotImplemented",
+      `The resource type '${resourceType}' of 'Microsoft.MachineLearningServices' exists on Azure, ` +
+        "but the emulator does not serve it (see the emulator's DIFFERENCES.md).",
+    );
+  },
+
   notImplemented(operationId: string): EmulatorError {
     return new EmulatorError(
       501,

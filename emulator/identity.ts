@@ -39,7 +39,15 @@ export interface IdentityEndpointOptions {
   readonly secret?: string;
   /** Called once per answered request (the secret is never passed on). */
   readonly onRequest?: (request: IdentityRequest) => void;
+  /**
+   * More resources naming a plane: a client that found the emulator through its ARM metadata
+   * document asks for the ARM endpoint's own URL (`https://127.0.0.1:<port>`).
+   */
+  readonly audienceAliases?: AudienceAliases;
 }
+
+/** Extra resource URLs per plane, accepted besides the public cloud's audiences. */
+export type AudienceAliases = Readonly<Partial<Record<TokenAudience, readonly string[]>>>;
 
 /** A running token endpoint; export `endpoint` as IDENTITY_ENDPOINT and `secret` as IDENTITY_HEADER. */
 export interface RunningIdentityEndpoint {
@@ -49,13 +57,23 @@ export interface RunningIdentityEndpoint {
 }
 
 /** Maps a requested resource (or `<resource>/.default` scope) to the plane whose tokens it names. */
-export function resolveTokenAudience(resource: string): TokenAudience | undefined {
-  const normalized = resource
-    .trim()
-    .replace(/\/\.default$/, "")
-    .toLowerCase();
+export function resolveTokenAudience(
+  resource: string,
+  aliases: AudienceAliases = {},
+): TokenAudience | undefined {
+  const normalize = (value: string) =>
+    value
+      .trim()
+      .replace(/\/\.default$/, "")
+      .replace(/\/+$/, "")
+      .toLowerCase();
+  const normalized = normalize(resource);
   for (const audience of Object.keys(TOKEN_RESOURCES) as TokenAudience[]) {
-    if (ACCEPTED_AUDIENCES[TOKEN_RESOURCES[audience]].includes(normalized)) {
+    const accepted = [
+      ...ACCEPTED_AUDIENCES[TOKEN_RESOURCES[audience]],
+      ...(aliases[audience] ?? []),
+    ];
+    if (accepted.some((a) => normalize(a) === normalized)) {
       return audience;
     }
   }
@@ -76,6 +94,7 @@ export interface AnswerTokenRequestOptions {
   readonly secret: string;
   readonly issueToken: (audience: TokenAudience) => string;
   readonly nowInSeconds: number;
+  readonly audienceAliases?: AudienceAliases;
 }
 
 /** Decides the answer to one token request, the way App Service does: a pure function. */
@@ -110,7 +129,8 @@ export function answerTokenRequest(options: AnswerTokenRequestOptions): TokenRes
     );
   }
   const resource = url.searchParams.get("resource");
-  const audience = resource === null ? undefined : resolveTokenAudience(resource);
+  const audience =
+    resource === null ? undefined : resolveTokenAudience(resource, options.audienceAliases);
   if (resource === null || audience === undefined) {
     return failure(
       400,
@@ -175,6 +195,7 @@ export async function startIdentityEndpoint(
               secret,
               issueToken: options.issueToken,
               nowInSeconds: Math.floor(Date.now() / 1000),
+              audienceAliases: options.audienceAliases,
             });
     } catch (error) {
       answer = failure(500, "server_error", `The emulator failed: ${String(error)}`);

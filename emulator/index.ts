@@ -12,6 +12,7 @@ import type { SweepOptions } from "./sweep/controller";
 import { serveTracking } from "./mlflow/frontDoor";
 import { createTrackingService } from "./mlflow/service";
 import type { TrackingService } from "./mlflow/types";
+import { startForwardProxy } from "./proxy";
 import { startIdentityEndpoint, TOKEN_RESOURCES } from "./identity";
 import { ARTIFACT_CONTAINER } from "./state/seed";
 import { closeHttpServer, KEEP_ALIVE_TIMEOUT_IN_MS, listen } from "./net";
@@ -113,6 +114,11 @@ export interface EmulatorInfo {
   readonly identityEndpoint: string;
   /** Export as IDENTITY_HEADER. */
   readonly identityHeader: string;
+  /**
+   * `http://127.0.0.1:<port>`: export as HTTPS_PROXY (with NO_PROXY=127.0.0.1,localhost) so SDKs
+   * that build `https://<account>.blob.core.windows.net` URLs reach the emulator's blobs.
+   */
+  readonly proxyUrl: string;
 }
 
 /** A running emulator. */
@@ -189,6 +195,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       port: options.blobPort ?? 0,
     });
     stops.push(() => frontDoor.close());
+    // HTTPS_PROXY for SDKs that build `https://<account>.blob.core.windows.net` URLs.
+    const proxy = await startForwardProxy({
+      blobPort: Number(new URL(frontDoor.blobEndpoint).port),
+      host: LOOPBACK,
+    });
+    stops.push(() => proxy.close());
 
     const tokens = mintEmulatorTokens();
     // Nothing runs until first use; artifacts go to the workspace's artifact store in Azurite.
@@ -279,6 +291,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const identity = await startIdentityEndpoint({
       host: LOOPBACK,
       issueToken: (audience) => mintToken({ audience: TOKEN_RESOURCES[audience] }),
+      // What a client that found the emulator through /metadata/endpoints asks for.
+      audienceAliases: { arm: [armEndpoint] },
       onRequest: (request) => plane.requests.record({ plane: "identity", ...request }),
     });
     stops.push(() => identity.close());
@@ -299,6 +313,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       storageAccountName: azurite.accountName,
       identityEndpoint: identity.endpoint,
       identityHeader: identity.secret,
+      proxyUrl: proxy.url,
     };
     let closing: Promise<void> | undefined;
     return {

@@ -93,6 +93,8 @@ export interface RouteDefinition {
   bodyOperationId?: string;
   /** Subject to fault injection (the admin API is not). */
   faultable: boolean;
+  /** Served without a token (ARM's `/metadata/endpoints`). */
+  anonymous?: boolean;
   /** The token audience the route requires. @default "arm" */
   audience?: "arm" | "ml";
   handler?: Handler;

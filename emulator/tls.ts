@@ -31,6 +31,13 @@ export interface PreparedTls extends TlsMaterial {
 /** The names every emulator certificate must cover: the listeners bind 127.0.0.1 only. */
 export const SERVER_IP_ADDRESSES: readonly string[] = ["127.0.0.1", "::1"];
 export const SERVER_HOST_NAMES: readonly string[] = ["localhost"];
+/**
+ * Virtual-host blob names the SDKs build (`https://<account>.blob.core.windows.net`), reached
+ * through the emulator's forward proxy (`proxy.ts`) and served by the blob front door. Only clients
+ * that trust the emulator's throwaway CA accept this certificate.
+ */
+export const BLOB_HOST_NAMES: readonly string[] = ["*.blob.core.windows.net"];
+const BLOB_HOST_EXAMPLE = "devstoreaccount1.blob.core.windows.net";
 
 /** Material this close to expiry is replaced rather than reused. */
 export const MIN_REMAINING_VALIDITY_IN_MS = 7 * 24 * 60 * 60 * 1000;
@@ -102,7 +109,10 @@ export async function generateTlsMaterial(options: GenerateTlsOptions = {}): Pro
         {
           name: "subjectAltName",
           altNames: [
-            ...SERVER_HOST_NAMES.map((value) => ({ type: 2 as const, value })),
+            ...[...SERVER_HOST_NAMES, ...BLOB_HOST_NAMES].map((value) => ({
+              type: 2 as const,
+              value,
+            })),
             ...SERVER_IP_ADDRESSES.map((ip) => ({ type: 7 as const, ip })),
           ],
         },
@@ -142,7 +152,7 @@ export function findTlsMaterialProblem(
       return `the server certificate does not cover ${ip}`;
     }
   }
-  for (const host of SERVER_HOST_NAMES) {
+  for (const host of [...SERVER_HOST_NAMES, BLOB_HOST_EXAMPLE]) {
     if (cert.checkHost(host) === undefined) {
       return `the server certificate does not cover ${host}`;
     }

@@ -33,6 +33,8 @@ interface AssetKindSpec {
   containerHasProvisioningState: boolean;
   /** Server-filled defaults on a version's properties. */
   versionDefaults: Json;
+  /** Fields Azure always returns, filled when the body has none. */
+  versionFallbacks?: Json;
   checkVersionName?(version: string): void;
   checkVersionBody?(properties: Json): void;
 }
@@ -91,6 +93,8 @@ export const ASSET_KINDS: Record<AssetKind, AssetKindSpec> = {
     pathFields: ["modelUri", "modelType"],
     containerHasProvisioningState: true,
     versionDefaults: { provisioningState: "Succeeded" },
+    // azure-ai-ml's Model._from_rest_object iterates `flavors` (the spec examples carry it).
+    versionFallbacks: { flavors: {} },
     checkVersionName(version) {
       if (!NAME_RULES.modelVersion.test(version)) {
         throw ErrorFactory.invalidModelVersion(version);
@@ -357,7 +361,7 @@ function registerKind(router: Router, spec: AssetKindSpec): void {
 
 /** A version's properties as the service stores them: defaults filled, build path defaulted. */
 export function withVersionDefaults(
-  spec: Pick<AssetKindSpec, "versionDefaults">,
+  spec: Pick<AssetKindSpec, "versionDefaults" | "versionFallbacks">,
   given: Json,
 ): Json {
   const properties: Json = {
@@ -365,6 +369,7 @@ export function withVersionDefaults(
     properties: {},
     isAnonymous: false,
     isArchived: false,
+    ...spec.versionFallbacks,
     ...stripNulls(given),
     ...spec.versionDefaults,
   };

@@ -6,22 +6,19 @@
 import { ErrorFactory } from "../errors";
 import type { SpecParameter } from "../spec/load";
 import type { Middleware } from "./pipeline";
+import {
+  PUBLISHED_ML_API_VERSIONS,
+  isPublishedFor,
+  publishedVersionsFor,
+} from "../spec/apiVersions";
 
-/** Azure ML api-versions the emulator answers (all share the 2024-04-01 wire shapes; contract 1.2). */
-export const SUPPORTED_ML_API_VERSIONS: readonly string[] = [
-  "2022-10-01",
-  "2023-04-01",
-  "2023-10-01",
-  "2024-04-01",
-  "2024-10-01",
-  "2025-04-01",
-  "2025-06-01",
-  "2025-09-01",
-  "2025-12-01",
-  "2026-03-01",
-  "2026-05-01",
-  "2026-07-01",
-];
+/**
+ * Azure ML api-versions the emulator answers: every version the RP published (a pinned table with
+ * its source in `spec/apiVersions.ts`), each served with the shapes of the nearest carried spec.
+ */
+export const SUPPORTED_ML_API_VERSIONS: readonly string[] = PUBLISHED_ML_API_VERSIONS.map(
+  (v) => v.version,
+);
 
 /** Any dated version is accepted for Microsoft.Storage reads. */
 const STORAGE_API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
@@ -46,18 +43,21 @@ export function createApiVersionMiddleware(options: {
         if (apiVersion === undefined || apiVersion === "") {
           throw ErrorFactory.missingApiVersion();
         }
-        // Loose mode answers any api-version with the same (2024-04-01) shapes.
+        // Loose mode answers any api-version (unknown ones with the 2024-04-01 shapes).
+        const resourceType = route.resourceType || route.template;
         const supported =
           !options.strict() ||
           (route.apiVersions === "ml"
-            ? SUPPORTED_ML_API_VERSIONS.includes(apiVersion)
+            ? isPublishedFor(apiVersion, resourceType)
             : STORAGE_API_VERSION.test(apiVersion));
         if (!supported) {
           throw ErrorFactory.unsupportedApiVersion(
             apiVersion,
-            route.resourceType || route.template,
+            resourceType,
             options.location,
-            route.apiVersions === "ml" ? SUPPORTED_ML_API_VERSIONS : ["any YYYY-MM-DD version"],
+            route.apiVersions === "ml"
+              ? publishedVersionsFor(resourceType)
+              : ["any YYYY-MM-DD version"],
           );
         }
         ctx.apiVersion = apiVersion;

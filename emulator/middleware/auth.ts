@@ -14,6 +14,9 @@ export function createAuthMiddleware(
   return {
     name: "auth",
     async handle(ctx, next) {
+      if (ctx.route?.route.anonymous === true) {
+        return next();
+      }
       const ml = ctx.route?.route.audience === "ml";
       const check = checkAuthorization(
         ctx.req.headers.authorization,

@@ -1,6 +1,7 @@
 /** Route dispatch: finds the route; an unknown route is reported only after authentication. */
 import { ErrorFactory } from "../errors";
 import { isMlNamespacePath, resourceTypeOf, type Router } from "../router";
+import { isUnservedResourceType } from "../spec/unservedTypes";
 import { findQuery } from "./apiVersion";
 import type { Middleware } from "./pipeline";
 
@@ -13,6 +14,8 @@ export function createDispatchMiddleware(router: Router): Middleware {
         ctx.route = result.match;
       } else if (result.kind === "method") {
         ctx.routeError = ErrorFactory.methodNotAllowed(ctx.method, result.allowed);
+      } else if (isMlNamespacePath(ctx.path) && isUnservedResourceType(resourceTypeOf(ctx.path))) {
+        ctx.routeError = ErrorFactory.resourceTypeNotServed(resourceTypeOf(ctx.path));
       } else if (isMlNamespacePath(ctx.path)) {
         ctx.routeError = ErrorFactory.invalidResourceType(
           resourceTypeOf(ctx.path),

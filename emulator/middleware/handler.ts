@@ -1,6 +1,8 @@
 /** Invokes the route's handler and writes its result. */
 import { ErrorFactory } from "../errors";
 import type { ControlPlaneServices } from "../router";
+import { apiVersionProfile } from "../spec/apiVersions";
+import { toVersionShape } from "../versionShapes";
 import { writeResponse, type Middleware } from "./pipeline";
 
 export function createHandlerMiddleware(services: ControlPlaneServices): Middleware {
@@ -25,7 +27,12 @@ export function createHandlerMiddleware(services: ControlPlaneServices): Middlew
         apiVersion: ctx.apiVersion ?? "",
         services,
       });
-      writeResponse(ctx, result.status, result.body, result.headers);
+      // Answered in the shapes of the request's api-version (older ones translated back).
+      const body =
+        match.route.plane === "arm" && ctx.apiVersion !== undefined
+          ? toVersionShape(apiVersionProfile(ctx.apiVersion), match.route.resourceType, result.body)
+          : result.body;
+      writeResponse(ctx, result.status, body, result.headers);
     },
   };
 }

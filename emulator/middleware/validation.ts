@@ -3,7 +3,10 @@
  * checks), parsed and validated against the generated spec.
  */
 import { ErrorFactory } from "../errors";
+import { parseLenientJson } from "../lenientJson";
+import { apiVersionProfile } from "../spec/apiVersions";
 import { forbiddenKeyViolations, validateRequestBody } from "../validate";
+import { toStoredShape } from "../versionShapes";
 import { readRequestBody } from "./context";
 import type { Middleware } from "./pipeline";
 
@@ -33,6 +36,12 @@ export function createValidationMiddleware(options: ValidationMiddlewareOptions)
         throw ErrorFactory.validationFailed(forbidden);
       }
       if (match.route.bodyOperationId !== undefined) {
+        // An older version's shapes become the stored (2024-04-01) ones before validation.
+        ctx.body = toStoredShape(
+          apiVersionProfile(ctx.apiVersion ?? ""),
+          match.route.resourceType,
+          ctx.body,
+        );
         const result = validateRequestBody(match.route.bodyOperationId, ctx.body, ctx.apiVersion, {
           strict: options.strict(),
         });
@@ -62,7 +71,8 @@ export function parseJsonBody(contentType: string | undefined, raw: Buffer): unk
     return undefined;
   }
   try {
-    return JSON.parse(text);
+    // Json.NET's leniency (raw newlines in strings, trailing commas, comments, single quotes).
+    return parseLenientJson(text);
   } catch (e) {
     throw ErrorFactory.invalidRequestContent((e as Error).message);
   }

@@ -146,7 +146,7 @@ describe("control plane: protocol @emulator", () => {
       const r = await h.call("GET", `${WS}/codes?${name}=2024-04-01`);
       expect(r.status, name).to.equal(200);
     }
-    const unknown = await h.call("GET", `${WS}?Api-Version=2019-05-01`);
+    const unknown = await h.call("GET", `${WS}?Api-Version=2019-05-02`);
     expect(unknown.body.error.code).to.equal("NoRegisteredProviderFound");
     const typo = await h.call("GET", `${WS}/codes?Api-Version=2024-04-01&$filtre=x`);
     expect(typo.body.error).to.include({ code: "InvalidQueryParameter", target: "$filtre" });
@@ -158,8 +158,9 @@ describe("control plane: protocol @emulator", () => {
     expect(r.body.error.code).to.equal("NoRegisteredProviderFound");
     expect(r.body.error.message)
       .to.contain("'2019-05-01'")
-      .and.contain("2024-04-01, 2024-10-01")
-      .and.contain("2026-07-01");
+      .and.contain("2021-03-01-preview, 2021-10-01, 2022-02-01-preview")
+      .and.contain("2026-07-01")
+      .and.not.contain("2021-07-01");
   });
 
   it("accepts every supported api-version, including 2022-10-01 used by @azure/arm-machinelearning 2.1.1 @emulator", async () => {

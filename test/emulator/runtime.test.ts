@@ -774,6 +774,7 @@ describe("emulator runtime", () => {
           "identityHeader",
           "location",
           "mlToken",
+          "proxyUrl",
           "resourceGroupName",
           "storageAccountName",
           "subscriptionId",
