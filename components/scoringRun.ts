@@ -47,7 +47,8 @@ export interface ScoringRunArgs extends WorkspaceArgs {
  * local) and a {@link BatchScoringJob} invoking the service's endpoint with its deployment, which
  * `pulumi up` waits for. The results folder is derived from the deployed model, the data and the
  * settings (a hash of them): a new model or new data scores again, an unchanged run
- * never does.
+ * never does. A run of the same spec after a failed one writes to the same folder (the emulator
+ * overwrites the predictions file; what Azure ML does with an existing one is unconfirmed).
  */
 export class ScoringRun extends pulumi.ComponentResource {
   /** The data version, when [dataPath] was given. */
