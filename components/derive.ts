@@ -2,6 +2,7 @@
  * Pure derivations for the components: child names and which optional children exist. Unit-tested
  * without Pulumi.
  */
+import { createHash } from "node:crypto";
 
 /** Child resource names of a component: `<component>-<role>`, as Pulumi component packages do. */
 export function childName(component: string, role: string): string {
@@ -60,4 +61,47 @@ export function scoringCodeFailure(args: {
   return (args.scoringScript === undefined) === (args.code === undefined)
     ? undefined
     : "Give both [code] and [scoringScript] (a scoring script and the folder it lives in), or neither (an MLflow model, which Azure ML scores itself).";
+}
+
+/**
+ * Why a scoring run's data is wrong (exactly one of [input] and [dataPath]), or undefined when it
+ * is right.
+ */
+export function scoringDataFailure(args: {
+  readonly input?: unknown;
+  readonly dataPath?: unknown;
+}): string | undefined {
+  return (args.input === undefined) === (args.dataPath === undefined)
+    ? "Give exactly one of [input] (data already in Azure ML or storage) and [dataPath] (local data, registered as a data asset)."
+    : undefined;
+}
+
+/** What a scoring run scores, with what and how: the parts its results folder is derived from. */
+export interface ScoringRunSpec {
+  readonly endpointName: string;
+  readonly deploymentName: string;
+  /** The deployed model's ARM id (or reference). */
+  readonly modelId: string;
+  readonly input: string;
+  readonly inputType: string;
+  readonly outputFileName?: string;
+  readonly miniBatchSize?: number;
+  readonly errorThreshold?: number;
+}
+
+/**
+ * The results folder of a scoring run:
+ * `azureml://datastores/workspaceblobstore/paths/batch/<endpoint>/<16 hex digits>/`, the digits
+ * a sha256 of the whole spec. The deployed model is part of it, so a new model (an update in
+ * place of the deployment, which the scoring job alone cannot see) scores the data again into a
+ * new folder, while an unchanged run keeps its folder and is never repeated.
+ */
+export function scoringOutputPath(spec: ScoringRunSpec): string {
+  const ordered = Object.fromEntries(
+    Object.entries(spec)
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+  const digest = createHash("sha256").update(JSON.stringify(ordered)).digest("hex").slice(0, 16);
+  return `azureml://datastores/workspaceblobstore/paths/batch/${spec.endpointName}/${digest}/`;
 }

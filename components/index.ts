@@ -14,3 +14,5 @@ export {
   type GateThreshold,
   type GateVerdict,
 } from "./gate";
+export { ScoringRun } from "./scoringRun";
+export type { ScoringRunArgs } from "./scoringRun";

@@ -1,8 +1,9 @@
 /**
  * The flow of examples/flow on real Azure: the workspace and what it needs (resource group,
  * storage account, key vault, Application Insights) and a compute cluster come from
- * @pulumi/azure-native; the training run, the gated sweep and the batch scoring service take the
- * workspace's `id` as their [workspaceId]. It needs an Azure subscription (the azure-native
+ * @pulumi/azure-native; the training run, the gated sweep, the batch scoring service and the
+ * scoring run take the workspace's `id` as their [workspaceId]. The deployment has neither a
+ * scoring script nor an environment: Azure ML builds one from the MLflow model's dependencies. It needs an Azure subscription (the azure-native
  * provider's `azure-native:location`, and DefaultAzureCredential for this package); the tests
  * type-check it and run it under Pulumi mocks.
  *
@@ -17,7 +18,13 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices";
 import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
-import { BatchScoringService, HyperparameterSweep, searchSpace, TrainingRun } from "../../index";
+import {
+  BatchScoringService,
+  HyperparameterSweep,
+  ScoringRun,
+  searchSpace,
+  TrainingRun,
+} from "../../index";
 
 export function program() {
   const config = new pulumi.Config("azureml-azure");
@@ -136,6 +143,12 @@ export function program() {
     after,
   );
 
+  const scoring = new ScoringRun("iris-scoring", {
+    ...inWorkspace,
+    service: scorer,
+    dataPath: "unlabelled",
+  });
+
   return {
     workspaceId: workspace.id,
     trainingAccuracy: train.metrics.apply((m) => m.accuracy),
@@ -143,6 +156,8 @@ export function program() {
     gateOutcome: sweep.gateOutcome,
     model: sweep.modelReference,
     scoringUri: scorer.scoringUri,
+    predictions: scoring.predictionsUri,
+    firstPredictions: scoring.firstRows,
   };
 }
 

@@ -1,9 +1,13 @@
 /**
  * The whole flow as components: a training run (the iris LightGBM training of examples/train),
  * a hyperparameter sweep over it whose best model is registered only when its accuracy passes the
- * gate, and a batch scoring service deploying the registered model. Scoring data through the
- * endpoint (a BatchScoringJob) is not part of it yet. Paths are relative to this project
- * directory (examples/flow).
+ * gate, a batch scoring service deploying the registered model, and a scoring run: the endpoint
+ * scores `unlabelled/flowers.csv`, twelve flowers' measurements without their species. The model
+ * is the best trial's MLflow model (LightGBM fitted on the species names) and the deployment has
+ * no scoring script: the emulator loads it with mlflow.pyfunc and appends the predicted species
+ * to each row (see emulator/DIFFERENCES.md, "Batch scoring driver"). The deployment gets the
+ * training environment, which the emulator needs (Azure builds one from the model's
+ * dependencies). Paths are relative to this project directory (examples/flow).
  *
  * Stack config (namespace `azureml-flow`): `resourceGroupName`, `workspaceName`, optionally
  * `compute` (default `cpu-cluster`, for training and scoring), `minimumAccuracy` (the gate,
@@ -13,7 +17,13 @@
  * Pulumi.yaml.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BatchScoringService, HyperparameterSweep, searchSpace, TrainingRun } from "../../index";
+import {
+  BatchScoringService,
+  HyperparameterSweep,
+  ScoringRun,
+  searchSpace,
+  TrainingRun,
+} from "../../index";
 
 export function program() {
   const config = new pulumi.Config("azureml-flow");
@@ -76,8 +86,15 @@ export function program() {
   const scorer = new BatchScoringService("iris-scorer", {
     ...workspace,
     model: sweep.model,
+    environment: train.environment!,
     compute,
     miniBatchSize: 10,
+  });
+
+  const scoring = new ScoringRun("iris-scoring", {
+    ...workspace,
+    service: scorer,
+    dataPath: local("unlabelled"),
   });
 
   return {
@@ -90,6 +107,9 @@ export function program() {
     endpoint: scorer.endpointName,
     deployment: scorer.deploymentName,
     scoringUri: scorer.scoringUri,
+    scoringStatus: scoring.status,
+    predictions: scoring.predictionsUri,
+    firstPredictions: scoring.firstRows,
   };
 }
 

@@ -30,7 +30,7 @@ describe("examples/azure under mocks", function () {
     });
     const { program } = await import("../../examples/azure/index.js");
     const outputs = program();
-    await new Promise<void>((resolve) => outputs.scoringUri.apply(() => resolve()));
+    await new Promise<void>((resolve) => outputs.firstPredictions.apply(() => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 50));
 
     const types = seen.map((r) => r.type);
@@ -59,11 +59,16 @@ describe("examples/azure under mocks", function () {
       "iris-sweep-sweep",
       "iris-sweep-model",
       "iris-scorer-endpoint",
+      "iris-scoring-data",
     ]);
     for (const resource of ml) {
       expect(resource.inputs.workspaceId, resource.name).to.equal(WORKSPACE_ID);
     }
     const job = seen.find((r) => r.name === "iris-train-job")!;
     expect(job.inputs.compute).to.equal("cpu-cluster");
+    expect(seen.find((r) => r.name === "iris-scoring-job")!.inputs).to.include({
+      endpointId: "/ids/iris-scorer-endpoint",
+      deploymentName: "blue",
+    });
   });
 });

@@ -24,6 +24,7 @@ describe("public API", function () {
       "MetricGate",
       "ModelVersion",
       "PollTimeoutError",
+      "ScoringRun",
       "SweepJob",
       "TrainingAssets",
       "TrainingRun",
