@@ -4,7 +4,12 @@ import { ModelVersion } from "../provider/resources/modelVersion";
 import { SweepJob, type SweepJobArgs } from "../provider/resources/sweepJob";
 import type { WorkspaceArgs } from "../provider/resources/workspaceArgs";
 import { assetName, childName, workspaceOf } from "./derive";
-import { describeGateOutcome, evaluateGate, gateThresholdFailures, type GateVerdict } from "./gate";
+import {
+  describeGateOutcome,
+  evaluateGate,
+  gateThresholdFailures,
+  type GateVerdict,
+} from "../provider/operations/gate";
 
 /**
  * The metric gate of a {@link HyperparameterSweep}: the best trial's model is registered only

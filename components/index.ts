@@ -13,6 +13,6 @@ export {
   gateThresholdFailures,
   type GateThreshold,
   type GateVerdict,
-} from "./gate";
+} from "../provider/operations/gate";
 export { ScoringRun } from "./scoringRun";
 export type { ScoringRunArgs } from "./scoringRun";

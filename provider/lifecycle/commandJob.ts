@@ -9,7 +9,6 @@ import type * as pulumi from "@pulumi/pulumi";
 import { resolveSettings, type AzureMlSettings } from "../core/settings";
 import {
   commandJobBody,
-  derivedJobName,
   isoDurationSeconds,
   isTerminalJobStatus,
   isUnsuccessfulJobStatus,
@@ -62,6 +61,7 @@ import {
   waitForJob,
   WORKSPACE_FIELDS,
   type Config,
+  requestedJobName,
 } from "./job";
 import { reportProgress } from "./progress";
 import {
@@ -182,13 +182,7 @@ export async function check(
 
 /** The job name the inputs ask for: given, or derived from the resource name and the spec. */
 export function requestedName(inputs: CommandJobInputs): string {
-  if (inputs.name !== undefined) {
-    return inputs.name;
-  }
-  if (inputs.specHash === undefined || !isKnown(inputs.specHash)) {
-    return UNKNOWN;
-  }
-  return derivedJobName(inputs.resourceName ?? "job", inputs.specHash);
+  return requestedJobName(inputs, "job");
 }
 
 // --- diff --------------------------------------------------------------------------------------

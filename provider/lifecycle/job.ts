@@ -19,6 +19,7 @@ import type { WorkspaceResource } from "../operations/datastores";
 import {
   ARTIFACT_DATASTORE,
   attemptName,
+  derivedJobName,
   distributionTypeOf,
   environmentContainerPath,
   identityTypeOf,
@@ -66,6 +67,7 @@ import {
   toProjectRelative,
   type Session,
   type WorkspaceInputs,
+  UNKNOWN,
 } from "./shared";
 
 export type Config = pulumi.dynamic.Config | undefined;
@@ -122,6 +124,23 @@ export const IO_NAME = /^[A-Za-z0-9_]{1,255}$/;
 // --- References --------------------------------------------------------------------------------
 
 /** True for `/subscriptions/...` ARM ids (and the SDK's `azureml:/subscriptions/...` form). */
+/**
+ * The job name the inputs ask for: given, or derived from the resource name (else [fallback]) and
+ * the spec's hash; unknown while the hash is.
+ */
+export function requestedJobName(
+  inputs: { name?: string; specHash?: string; resourceName?: string },
+  fallback: string,
+): string {
+  if (inputs.name !== undefined) {
+    return inputs.name;
+  }
+  if (inputs.specHash === undefined || !isKnown(inputs.specHash)) {
+    return UNKNOWN;
+  }
+  return derivedJobName(inputs.resourceName ?? fallback, inputs.specHash);
+}
+
 export function isArmId(value: string): boolean {
   return /^(azureml:)?\/subscriptions\//i.test(value);
 }

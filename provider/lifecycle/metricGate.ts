@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { evaluateGate, formatMetric, gateThresholdFailures } from "../../components/gate";
+import { evaluateGate, formatMetric, gateThresholdFailures } from "../operations/gate";
 import type { MetricGateInputs, MetricGateOutputs } from "../resources/metricGate";
 import { reportProgress } from "./progress";
 import { Failures, fieldChanged, isFullyKnown, isKnown, withoutProvider } from "./shared";

@@ -11,7 +11,6 @@ import { workspaceId } from "../core/ids";
 import { isAzureMlRestError } from "../core/errors";
 import { resolveSettings, type AzureMlSettings } from "../core/settings";
 import {
-  derivedJobName,
   isTerminalJobStatus,
   isUnsuccessfulJobStatus,
   jobCancelPath,
@@ -78,6 +77,7 @@ import {
   waitForJob,
   WORKSPACE_FIELDS,
   type Config,
+  requestedJobName,
 } from "./job";
 import { reportProgress } from "./progress";
 import {
@@ -280,13 +280,7 @@ export async function check(
 
 /** The sweep name the inputs ask for: given, or derived from the resource name and the spec. */
 export function requestedName(inputs: SweepJobInputs): string {
-  if (inputs.name !== undefined) {
-    return inputs.name;
-  }
-  if (inputs.specHash === undefined || !isKnown(inputs.specHash)) {
-    return UNKNOWN;
-  }
-  return derivedJobName(inputs.resourceName ?? "sweep", inputs.specHash);
+  return requestedJobName(inputs, "sweep");
 }
 
 // --- diff --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import {
   describeGateOutcome,
   evaluateGate,
   gateThresholdFailures,
-} from "../../components/gate";
+} from "../../provider/operations/gate";
 import * as gate from "../../provider/lifecycle/metricGate";
 import { UNKNOWN } from "../../provider/lifecycle/shared";
 import type { MetricGateOutputs } from "../../provider/resources/metricGate";
