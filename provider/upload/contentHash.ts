@@ -11,7 +11,8 @@
  * digest (which must stay sequential, in SDK order) so that the disk and the hash overlap.
  */
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream, type Stats } from "node:fs";
+import * as fsSync from "node:fs";
+import { createReadStream, type Dirent, type Stats } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ContentPathError, EmptyDirectoryError } from "./errors";
@@ -444,7 +445,7 @@ export async function computeContentHash(
   if (walk.files.length === 0) {
     throw new EmptyDirectoryError(root, walk.ignoredCount, rules.source);
   }
-  const plan = options.objectHash ? await planObjectHash(root, rules) : undefined;
+  const plan = options.objectHash ? await planObjectHash(root, rules, walk.listings) : undefined;
   const cacheKey = walk.rootIsFile ? walk.resolvedRoot : `${walk.resolvedRoot}${path.sep}`;
   const cached = await options.cache?.lookup(cacheKey, walk.files);
   let digests: PassResult;
@@ -485,6 +486,14 @@ export async function computeContentHash(
   };
 }
 
+function statSyncOrUndefined(target: string): Stats | undefined {
+  try {
+    return fsSync.statSync(target);
+  } catch {
+    return undefined; // broken or looping link: the SDK hashes its name and nothing else
+  }
+}
+
 async function statOrUndefined(target: string): Promise<Stats | undefined> {
   try {
     return await fs.stat(target);
@@ -503,7 +512,11 @@ async function statOrUndefined(target: string): Promise<Stats | undefined> {
  * as `build/` still hashes the name `build` while excluding everything inside it. Links are
  * followed; a link that loops back to a folder being hashed contributes only its name.
  */
-export async function planObjectHash(root: string, rules: IgnoreRules): Promise<ObjectHashPlan> {
+export async function planObjectHash(
+  root: string,
+  rules: IgnoreRules,
+  listings?: ReadonlyMap<string, readonly Dirent[]>,
+): Promise<ObjectHashPlan> {
   const events: ObjectHashEvent[] = [];
   const rootStats = await statOrUndefined(root);
   if (!rootStats) {
@@ -513,10 +526,17 @@ export async function planObjectHash(root: string, rules: IgnoreRules): Promise<
     const resolved = await fs.realpath(root);
     events.push({ kind: "file", relativePath: path.basename(resolved), absolutePath: resolved });
   } else {
+    // Synchronous listing, with a turn of the event loop now and then (see `walk.ts`).
+    let sinceYield = 0;
     const visit = async (dir: string, relativeDir: string, ancestors: ReadonlySet<string>) => {
-      const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) =>
-        compareSdkPathOrder(a.name, b.name),
-      );
+      const entries = [
+        ...(listings?.get(relativeDir) ?? fsSync.readdirSync(dir, { withFileTypes: true })),
+      ].sort((a, b) => compareSdkPathOrder(a.name, b.name));
+      sinceYield += entries.length;
+      if (sinceYield >= 2048) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       for (const entry of entries) {
         const name = entry.name;
         if (name === ALWAYS_SKIPPED_NAME) {
@@ -527,12 +547,12 @@ export async function planObjectHash(root: string, rules: IgnoreRules): Promise<
           continue;
         }
         events.push({ kind: "name", name });
-        const entryPath = path.join(dir, name);
+        const entryPath = `${dir}${path.sep}${name}`; // both parts already normal
         if (entry.isFile()) {
           events.push({ kind: "file", relativePath, absolutePath: entryPath });
           continue; // a plain file needs no stat; links and folders do
         }
-        const stats = await statOrUndefined(entryPath);
+        const stats = statSyncOrUndefined(entryPath);
         if (stats?.isFile()) {
           events.push({ kind: "file", relativePath, absolutePath: entryPath });
         } else if (stats?.isDirectory()) {
@@ -543,12 +563,18 @@ export async function planObjectHash(root: string, rules: IgnoreRules): Promise<
         }
       }
     };
-    await visit(root, "", new Set([`${rootStats.dev}:${rootStats.ino}`]));
+    await visit(path.resolve(root), "", new Set([`${rootStats.dev}:${rootStats.ino}`]));
   }
   const structure = createHash("sha256");
+  let batch = "";
   for (const event of events) {
-    structure.update(event.kind === "name" ? `n${event.name}\0` : `f${event.relativePath}\0`);
+    batch += event.kind === "name" ? `n${event.name}\0` : `f${event.relativePath}\0`;
+    if (batch.length > 65536) {
+      structure.update(batch); // a few large updates rather than one per entry
+      batch = "";
+    }
   }
+  structure.update(batch);
   return { events, structure: structure.digest("hex") };
 }
 

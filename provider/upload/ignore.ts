@@ -76,15 +76,14 @@ function createMatcher(patterns: string): Matcher {
   return ignore({ ignorecase: false }).add(text);
 }
 
-function hasAlwaysSkippedSegment(relativePath: string): boolean {
-  return relativePath.split("/").includes(ALWAYS_SKIPPED_NAME);
-}
+/** A `.`, `..` or `.git` segment anywhere in a relative path. */
+const SPECIAL_SEGMENT = /(?:^|\/)(?:\.\.?|\.git)(?:\/|$)/;
 
-function assertRelative(relativePath: string): void {
+function assertRelative(relativePath: string, segments: readonly string[]): void {
   if (
     relativePath === "" ||
     relativePath.startsWith("/") ||
-    relativePath.split("/").some((s) => s === "." || s === "..")
+    segments.some((s) => s === "." || s === "..")
   ) {
     throw new TypeError(
       `Expected a path relative to the code folder, with no "." or ".." segments; got "${relativePath}".`,
@@ -119,21 +118,26 @@ function rulesFromLayers(
     parentIgnoreFiles,
     isIgnored(relativePath: string, isDirectory: boolean): boolean {
       const trimmed = relativePath.endsWith("/") ? relativePath.slice(0, -1) : relativePath;
-      assertRelative(trimmed);
-      if (hasAlwaysSkippedSegment(trimmed)) {
-        return true;
+      // This runs for every entry of a folder being walked: one regular expression finds a `.`,
+      // `..` or `.git` segment, and only then are the segments split out.
+      if (trimmed === "" || trimmed.startsWith("/") || SPECIAL_SEGMENT.test(trimmed)) {
+        const segments = trimmed.split("/");
+        assertRelative(trimmed, segments);
+        if (segments.includes(ALWAYS_SKIPPED_NAME)) {
+          return true;
+        }
       }
-      const candidate = isDirectory ? `${trimmed}/` : trimmed;
       if (layers.length === 0) {
         return false;
       }
+      const candidate = isDirectory ? `${trimmed}/` : trimmed;
       if (single) {
         return single.ignores(candidate); // checks the parent directories itself
       }
       // Several files: settle each parent directory top-down, as git does, then the path.
-      const segments = trimmed.split("/");
-      for (let i = 1; i < segments.length; i++) {
-        if (decide(layers, `${segments.slice(0, i).join("/")}/`)) {
+      const parts = trimmed.split("/");
+      for (let i = 1; i < parts.length; i++) {
+        if (decide(layers, `${parts.slice(0, i).join("/")}/`)) {
           return true;
         }
       }

@@ -12,12 +12,12 @@
  * - FIFOs, sockets and devices are skipped and reported (reading a FIFO would block).
  */
 import * as fs from "node:fs/promises";
+import * as fsSync from "node:fs";
 import type { BigIntStats, Dirent } from "node:fs";
 import * as path from "node:path";
 import { ContentPathError } from "./errors";
 import { ALWAYS_SKIPPED_NAME, type IgnoreRules } from "./ignore";
 import { sortBySdkPathOrder } from "./order";
-import { createLimiter } from "./limiter";
 import { stampOf, type FileStamp } from "./hashCache";
 
 /** One file to hash or upload. */
@@ -40,8 +40,6 @@ export interface WalkOptions {
    * @default true
    */
   readonly followSymlinks?: boolean;
-  /** Concurrent file-system calls (readdir, stat). @default 32 */
-  readonly fsConcurrency?: number;
   readonly abortSignal?: AbortSignal;
 }
 
@@ -59,9 +57,15 @@ export interface WalkResult {
   readonly rootIsFile: boolean;
   /** The root after resolving symbolic links. */
   readonly resolvedRoot: string;
+  /**
+   * Each listed folder's entries, by its relative path (`""` for the root), so that the MD5
+   * object hash's walk (`planObjectHash`) need not list them again.
+   */
+  readonly listings: ReadonlyMap<string, readonly Dirent[]>;
 }
 
-const DEFAULT_FS_CONCURRENCY = 32;
+/** Entries handled between two turns of the event loop. */
+const YIELD_EVERY_ENTRIES = 2048;
 
 function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
@@ -100,10 +104,6 @@ export async function walkFiles(
   options: WalkOptions = {},
 ): Promise<WalkResult> {
   const followSymlinks = options.followSymlinks ?? true;
-  const fsConcurrency = options.fsConcurrency ?? DEFAULT_FS_CONCURRENCY;
-  if (!Number.isInteger(fsConcurrency) || fsConcurrency < 1) {
-    throw new RangeError(`fsConcurrency must be a positive integer; got ${fsConcurrency}.`);
-  }
   const abortSignal = options.abortSignal;
   abortSignal?.throwIfAborted();
 
@@ -123,6 +123,7 @@ export async function walkFiles(
       skippedSpecialFiles: [],
       rootIsFile: true,
       resolvedRoot: resolved,
+      listings: new Map(),
     };
   }
   if (!rootStats.isDirectory()) {
@@ -133,132 +134,144 @@ export async function walkFiles(
     );
   }
 
-  const limit = createLimiter(fsConcurrency);
   const files: WalkedFile[] = [];
   const skippedSymlinks: string[] = [];
   const skippedSpecialFiles: string[] = [];
   let ignoredCount = 0;
 
-  const visitDirectory = async (
+  // Directories still to list, each with the identities of the folders above it (for cycles).
+  const pending: {
+    absoluteDir: string;
+    relativeDir: string;
+    ancestors: ReadonlySet<string>;
+  }[] = [{ absoluteDir: resolved, relativeDir: "", ancestors: new Set([fileIdentity(rootStats)]) }];
+  let sinceYield = 0;
+  const listings = new Map<string, Dirent[]>();
+
+  /** Lists one directory: files are stat'ed, folders (and linked folders) queued. */
+  const listDirectory = (
     absoluteDir: string,
     relativeDir: string,
     ancestors: ReadonlySet<string>,
-  ): Promise<void> => {
-    abortSignal?.throwIfAborted();
-    const entries = await limit(() => fs.readdir(absoluteDir, { withFileTypes: true }));
-    await Promise.all(
-      entries.map((entry) =>
-        visitEntry(
-          entry,
-          absoluteDir,
-          relativeDir ? `${relativeDir}/${entry.name}` : entry.name,
-          ancestors,
-        ),
-      ),
-    );
-  };
-
-  const visitEntry = async (
-    entry: Dirent,
-    absoluteDir: string,
-    relativePath: string,
-    ancestors: ReadonlySet<string>,
-  ): Promise<void> => {
-    if (entry.name === ALWAYS_SKIPPED_NAME) {
-      return;
-    }
-    const absolutePath = path.join(absoluteDir, entry.name);
-    let kind: "file" | "directory" | "symlink" | "other";
-    if (entry.isFile()) {
-      kind = "file";
-    } else if (entry.isDirectory()) {
-      kind = "directory";
-    } else if (entry.isSymbolicLink()) {
-      kind = "symlink";
-    } else {
-      // Some file systems report no type in readdir; ask lstat.
-      const lstats = await limit(() => fs.lstat(absolutePath));
-      kind = lstats.isFile()
-        ? "file"
-        : lstats.isDirectory()
-          ? "directory"
-          : lstats.isSymbolicLink()
-            ? "symlink"
-            : "other";
-    }
-
-    if (kind === "symlink") {
-      // Checked before following: an ignored link is never followed.
-      if (rules.isIgnored(relativePath, false)) {
-        ignoredCount++;
-        return;
+  ) => {
+    const entries = fsSync.readdirSync(absoluteDir, { withFileTypes: true });
+    listings.set(relativeDir, entries);
+    for (const entry of entries) {
+      if (entry.name === ALWAYS_SKIPPED_NAME) {
+        continue;
       }
-      if (!followSymlinks) {
-        skippedSymlinks.push(relativePath);
-        return;
+      const relativePath = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+      // Concatenation, not path.join: both parts are already normal, and this runs per entry.
+      const absolutePath = `${absoluteDir}${path.sep}${entry.name}`;
+      let kind: "file" | "directory" | "symlink" | "other";
+      if (entry.isFile()) {
+        kind = "file";
+      } else if (entry.isDirectory()) {
+        kind = "directory";
+      } else if (entry.isSymbolicLink()) {
+        kind = "symlink";
+      } else {
+        // Some file systems report no type in readdir; ask lstat.
+        const lstats = fsSync.lstatSync(absolutePath);
+        kind = lstats.isFile()
+          ? "file"
+          : lstats.isDirectory()
+            ? "directory"
+            : lstats.isSymbolicLink()
+              ? "symlink"
+              : "other";
       }
-      let target: BigIntStats;
-      try {
-        target = await limit(() => fs.stat(absolutePath, { bigint: true }));
-      } catch (e) {
-        const code = errnoCode(e);
-        if (code === "ENOENT" || code === "ELOOP" || code === "ENOTDIR" || code === "EACCES") {
-          skippedSymlinks.push(relativePath); // broken or self-referencing link
-          return;
+
+      if (kind === "symlink") {
+        // Checked before following: an ignored link is never followed.
+        if (rules.isIgnored(relativePath, false)) {
+          ignoredCount++;
+          continue;
         }
-        throw e;
+        if (!followSymlinks) {
+          skippedSymlinks.push(relativePath);
+          continue;
+        }
+        let target: BigIntStats;
+        try {
+          target = fsSync.statSync(absolutePath, { bigint: true });
+        } catch (e) {
+          const code = errnoCode(e);
+          if (code === "ENOENT" || code === "ELOOP" || code === "ENOTDIR" || code === "EACCES") {
+            skippedSymlinks.push(relativePath); // broken or self-referencing link
+            continue;
+          }
+          throw e;
+        }
+        if (target.isDirectory()) {
+          if (rules.isIgnored(relativePath, true)) {
+            ignoredCount++;
+            continue;
+          }
+          const identity = fileIdentity(target);
+          if (ancestors.has(identity)) {
+            skippedSymlinks.push(relativePath); // a cycle: os.walk would never end
+            continue;
+          }
+          pending.push({
+            absoluteDir: absolutePath,
+            relativeDir: relativePath,
+            ancestors: new Set([...ancestors, identity]),
+          });
+        } else if (target.isFile()) {
+          files.push({
+            absolutePath,
+            relativePath,
+            size: Number(target.size),
+            stamp: stampOf(target),
+          });
+        } else {
+          skippedSpecialFiles.push(relativePath);
+        }
+        continue;
       }
-      if (target.isDirectory()) {
+
+      if (kind === "directory") {
         if (rules.isIgnored(relativePath, true)) {
           ignoredCount++;
-          return;
+          continue;
         }
-        const identity = fileIdentity(target);
-        if (ancestors.has(identity)) {
-          skippedSymlinks.push(relativePath); // a cycle: os.walk would never end
-          return;
-        }
-        await visitDirectory(absolutePath, relativePath, new Set([...ancestors, identity]));
-      } else if (target.isFile()) {
-        files.push({
-          absolutePath,
-          relativePath,
-          size: Number(target.size),
-          stamp: stampOf(target),
+        const stats = fsSync.statSync(absolutePath, { bigint: true });
+        pending.push({
+          absoluteDir: absolutePath,
+          relativeDir: relativePath,
+          ancestors: new Set([...ancestors, fileIdentity(stats)]),
         });
+        continue;
+      }
+
+      if (rules.isIgnored(relativePath, false)) {
+        ignoredCount++;
+        continue;
+      }
+      if (kind === "file") {
+        const stats = fsSync.statSync(absolutePath, { bigint: true });
+        files.push({ absolutePath, relativePath, size: Number(stats.size), stamp: stampOf(stats) });
       } else {
         skippedSpecialFiles.push(relativePath);
       }
-      return;
-    }
-
-    if (kind === "directory") {
-      if (rules.isIgnored(relativePath, true)) {
-        ignoredCount++;
-        return;
-      }
-      const stats = await limit(() => fs.stat(absolutePath, { bigint: true }));
-      await visitDirectory(
-        absolutePath,
-        relativePath,
-        new Set([...ancestors, fileIdentity(stats)]),
-      );
-      return;
-    }
-
-    if (rules.isIgnored(relativePath, false)) {
-      ignoredCount++;
-      return;
-    }
-    if (kind === "file") {
-      const stats = await limit(() => fs.stat(absolutePath, { bigint: true }));
-      files.push({ absolutePath, relativePath, size: Number(stats.size), stamp: stampOf(stats) });
-    } else {
-      skippedSpecialFiles.push(relativePath);
     }
   };
 
-  await visitDirectory(resolved, "", new Set([fileIdentity(rootStats)]));
+  // Synchronous calls in batches: a stat answered from the kernel's cache takes microseconds, and
+  // a promise per file (a thread-pool round trip, a limiter slot, garbage) cost several times the
+  // call itself on a folder of 50,000 files. The event loop gets a turn after every
+  // YIELD_EVERY_ENTRIES entries, so the provider host stays responsive and an abort is heard.
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    abortSignal?.throwIfAborted();
+    const before = files.length;
+    listDirectory(next.absoluteDir, next.relativeDir, next.ancestors);
+    sinceYield += files.length - before + 1;
+    if (sinceYield >= YIELD_EVERY_ENTRIES) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
 
   return {
     files: sortBySdkPathOrder(files, (f) => f.relativePath),
@@ -267,5 +280,6 @@ export async function walkFiles(
     skippedSpecialFiles: skippedSpecialFiles.sort(),
     rootIsFile: false,
     resolvedRoot: resolved,
+    listings,
   };
 }

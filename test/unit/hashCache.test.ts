@@ -16,6 +16,7 @@ import {
   openHashCache,
   recordFileName,
   recordMatches,
+  summarizeStamps,
   type FileStamp,
 } from "../../provider/upload/hashCache";
 import { loadIgnoreRules } from "../../provider/upload/ignore";
@@ -146,15 +147,36 @@ describe("content-hash cache @unit", () => {
     };
     const files = [{ relativePath: "a.txt", stamp }];
     const record = {
-      files: [["a.txt", 3, stamp.mtimeNs, stamp.ctimeNs, "7", "1"] as const],
+      ...summarizeStamps(files)!,
       hashedAtNs: "1000500000000", // 0.5 s after the write
     };
     expect(isRacy(stamp, 1_000_500_000_000n, 2_000_000_000n)).to.equal(true);
-    expect(recordMatches(record, files, 2_000_000_000n)).to.equal(false);
-    expect(recordMatches(record, files, 100_000_000n)).to.equal(true);
+    expect(recordMatches(record, summarizeStamps(files), 2_000_000_000n)).to.equal(false);
+    expect(recordMatches(record, summarizeStamps(files), 100_000_000n)).to.equal(true);
+    for (const changed of [
+      { ino: "8" },
+      { dev: "2" },
+      { size: 4 },
+      { ctimeNs: "999000000000" }, // an older time is a change too
+    ]) {
+      expect(
+        recordMatches(
+          record,
+          summarizeStamps([{ relativePath: "a.txt", stamp: { ...stamp, ...changed } }]),
+          0n,
+        ),
+        JSON.stringify(changed),
+      ).to.equal(false);
+    }
     expect(
-      recordMatches(record, [{ relativePath: "a.txt", stamp: { ...stamp, ino: "8" } }], 0n),
+      recordMatches(record, summarizeStamps([{ relativePath: "b.txt", stamp }]), 0n),
+      "renamed",
     ).to.equal(false);
+    expect(
+      recordMatches(record, summarizeStamps([...files, { relativePath: "b.txt", stamp }]), 0n),
+      "a file added",
+    ).to.equal(false);
+    expect(recordMatches(record, summarizeStamps([{ relativePath: "a.txt" }]), 0n)).to.equal(false);
   });
 
   it("@unit a deleted cache is rebuilt without a warning", async () => {
@@ -175,7 +197,7 @@ describe("content-hash cache @unit", () => {
     ["a corrupt record", "{not json"],
     [
       "a record written by another version",
-      JSON.stringify({ format: "pulumi-azureml/content-hash", version: 2, root: "x" }),
+      JSON.stringify({ format: "pulumi-azureml/content-hash", version: 1, root: "x", files: [] }),
     ],
   ] as const) {
     it(`@unit ${what} is ignored with one warning, then rewritten`, async () => {
@@ -256,8 +278,8 @@ describe("content-hash cache @unit", () => {
   it("@unit AZUREML_HASH_CACHE=off turns the cache off; AZUREML_CACHE_DIR moves it", () => {
     expect(hashCacheFromEnvironment(undefined, { AZUREML_HASH_CACHE: "off" })).to.equal(undefined);
     const moved = hashCacheFromEnvironment(undefined, { AZUREML_CACHE_DIR: tmp });
-    expect(moved?.dir).to.equal(path.join(tmp, "content-hash", "v1"));
+    expect(moved?.dir).to.equal(path.join(tmp, "content-hash", "v2"));
     const xdg = hashCacheFromEnvironment(undefined, { XDG_CACHE_HOME: tmp });
-    expect(xdg?.dir).to.equal(path.join(tmp, "pulumi-azureml", "content-hash", "v1"));
+    expect(xdg?.dir).to.equal(path.join(tmp, "pulumi-azureml", "content-hash", "v2"));
   });
 });
