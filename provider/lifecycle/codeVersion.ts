@@ -12,6 +12,7 @@ import {
   codeVersionBody,
   HASH_PROPERTY,
   parseAssetVersionPath,
+  pendingUploadIdFor,
   pendingUploadRequest,
   startPendingUploadPath,
   type AssetVersionResource,
@@ -209,10 +210,18 @@ async function upload(
   inputs: CodeVersionInputs,
   version: string,
 ): Promise<Placed> {
+  // The same id for the same content: a re-run after an interrupted upload gets the container it
+  // was filling, and uploadFiles skips the blobs (and blocks) already complete there.
+  const pendingUploadId = pendingUploadIdFor(
+    session.workspace,
+    inputs.name,
+    version,
+    inputs.contentHash as string,
+  );
   const pending = await session.client.request<PendingUploadResponse>({
     method: "POST",
     path: startPendingUploadPath(session.scope, inputs.name, version),
-    body: pendingUploadRequest(),
+    body: pendingUploadRequest(pendingUploadId),
     operation: "CodeVersions_CreateOrGetStartPendingUpload",
     // Asking twice for a pending upload is harmless: it only hands out a fresh SAS.
     retryNonIdempotent: true,

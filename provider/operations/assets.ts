@@ -2,6 +2,7 @@
  * URL and body builders for Azure ML asset containers and versions (environments, data, codes,
  * models) and for the code pending-upload handshake. Pure: no I/O.
  */
+import { createHash } from "node:crypto";
 import { workspaceId, type WorkspaceScope } from "../core/ids";
 
 export type AssetKind = "environments" | "data" | "codes" | "models";
@@ -162,9 +163,36 @@ export function modelVersionBody(
   return { properties };
 }
 
-/** `POST .../startPendingUpload` body, as the SDK sends it. */
-export function pendingUploadRequest() {
-  return { pendingUploadType: "TemporaryBlobReference" };
+/**
+ * `POST .../startPendingUpload` body, as the SDK sends it, plus a `pendingUploadId` when given
+ * (the SDK leaves it out, so the service picks a random one and a new container).
+ */
+export function pendingUploadRequest(pendingUploadId?: string) {
+  return pendingUploadId === undefined
+    ? { pendingUploadType: "TemporaryBlobReference" }
+    : { pendingUploadId, pendingUploadType: "TemporaryBlobReference" };
+}
+
+/**
+ * A `pendingUploadId` fixed by what is uploaded: the workspace, the code asset's name and version
+ * and its content hash, shaped as a GUID (RFC 9562 version 8). Asking again with it after an
+ * interrupted upload gets the same container back, so blobs and blocks already there are not sent
+ * again. Pure.
+ */
+export function pendingUploadIdFor(
+  workspaceId: string,
+  name: string,
+  version: string,
+  contentHash: string,
+): string {
+  const bytes = createHash("sha256")
+    .update(`${workspaceId.toLowerCase()}\n${name}\n${version}\n${contentHash}`)
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8: custom
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // the RFC variant
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The fields of a PendingUploadResponseDto this package reads. */
