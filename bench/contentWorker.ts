@@ -26,6 +26,8 @@ export interface ContentWorkerRequest {
 /** What the worker prints. */
 export interface ContentWorkerReport {
   readonly bytesRead: number;
+  /** Of `bytesRead`: by the first check (the preview's), the update's check, and create. */
+  readonly phases: { readonly check: number; readonly recheck: number; readonly create: number };
   readonly checkMs: number;
   readonly totalMs: number;
   readonly maxRssBytes: number;
@@ -53,12 +55,21 @@ async function main(): Promise<void> {
   const started = performance.now();
   const checked = (await provider.check!({}, news)).inputs;
   const checkMs = performance.now() - started;
+  const afterCheck = bytesReadSoFar();
+  let afterRecheck = afterCheck;
   if (request.mode === "up") {
     const again = (await provider.check!({}, news)).inputs; // the update's own check
+    afterRecheck = bytesReadSoFar();
     await provider.create(again ?? checked);
   }
+  const after = bytesReadSoFar();
   const report: ContentWorkerReport = {
-    bytesRead: bytesReadSoFar() - before,
+    bytesRead: after - before,
+    phases: {
+      check: afterCheck - before,
+      recheck: afterRecheck - afterCheck,
+      create: after - afterRecheck,
+    },
     checkMs,
     totalMs: performance.now() - started,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
