@@ -99,6 +99,38 @@ describe("content hash (SDK hash_version 202208)", () => {
     );
   });
 
+  it("@unit a walk of thousands of files lets other work of the provider host run meanwhile", async () => {
+    for (let d = 0; d < 4; d++) {
+      await fs.mkdir(path.join(tmp, `d${d}`));
+      await Promise.all(
+        Array.from({ length: 1500 }, (_, i) => fs.writeFile(path.join(tmp, `d${d}`, `f${i}`), "")),
+      );
+    }
+    let turns = 0;
+    let walking = true;
+    const tick = (): void => {
+      if (walking) {
+        turns++;
+        setImmediate(tick);
+      }
+    };
+    setImmediate(tick);
+    // The rules are asked about every entry as it is listed: the turns seen between the first
+    // entry and the last are turns the event loop got in the middle of the listing.
+    const none = createIgnoreRules("none", "");
+    const seen: number[] = [];
+    const rules = {
+      ...none,
+      isIgnored: (p: string, dir: boolean) => (seen.push(turns), none.isIgnored(p, dir)),
+    };
+    const { files } = await walkFiles(tmp, rules);
+    walking = false;
+    expect(files).to.have.length(6000);
+    expect(seen.at(-1)! - seen[0], "event-loop turns in the middle of the listing").to.be.at.least(
+      1,
+    );
+  });
+
   it("@unit files are ordered by lower-cased relative path, code point by code point", async () => {
     await writeTree(tmp, {
       "B.txt": "1",
