@@ -145,10 +145,19 @@ export function contentBlockId(index: number, md5Hex: string): string {
   return Buffer.from(`${String(index).padStart(6, "0")}-${md5Hex}`).toString("base64");
 }
 
-async function readRange(file: string, offset: number, length: number): Promise<Buffer> {
+/** Reads `length` bytes at `offset` into `into` (when given and large enough) or a new buffer. */
+async function readRange(
+  file: string,
+  offset: number,
+  length: number,
+  into?: Buffer,
+): Promise<Buffer> {
   const handle = await fs.open(file, "r");
   try {
-    const buffer = Buffer.allocUnsafe(length);
+    const buffer =
+      into !== undefined && into.length >= length
+        ? into.subarray(0, length)
+        : Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
@@ -371,6 +380,20 @@ export async function uploadFiles(
     skippedBytes += bytes;
   };
 
+  // Block buffers are reused: at most `concurrency` are in use at once (one per request in
+  // flight), so memory stays at concurrency x block size however many blocks the files hold,
+  // instead of leaving a fresh 8 MiB buffer per block for the garbage collector to find.
+  const freeBlockBuffers: Buffer[] = [];
+  const takeBlockBuffer = (length: number): Buffer | undefined =>
+    length <= requestedBlockSize
+      ? (freeBlockBuffers.pop() ?? Buffer.allocUnsafeSlow(requestedBlockSize))
+      : undefined; // a block of a huge file, larger than the usual size: not pooled
+  const giveBlockBuffer = (buffer: Buffer | undefined): void => {
+    if (buffer !== undefined && freeBlockBuffers.length < concurrency) {
+      freeBlockBuffers.push(buffer);
+    }
+  };
+
   const blockSizeFor = (file: WalkedFile): number =>
     Math.min(
       Math.max(requestedBlockSize, Math.ceil(file.size / MAX_BLOCKS_PER_BLOB)),
@@ -435,29 +458,34 @@ export async function uploadFiles(
       sends.push(
         // Bytes are counted here, not by request(): a block already staged is skipped, not sent.
         request(0, async (onProgress) => {
-          const read = reads.then(async () => {
-            const data = await readRange(file.absolutePath, start, length);
-            whole.update(data);
-            return data;
-          });
-          reads = read.then(
-            () => undefined,
-            () => undefined,
-          );
-          const data = await read;
-          const blockMd5 = createHash("md5").update(data).digest();
-          const id = contentBlockId(blockIndex, blockMd5.toString("hex"));
-          ids[position] = id;
-          if (staged.get(id) === length) {
-            skip(length);
-            return;
+          const buffer = takeBlockBuffer(length);
+          try {
+            const read = reads.then(async () => {
+              const data = await readRange(file.absolutePath, start, length, buffer);
+              whole.update(data);
+              return data;
+            });
+            reads = read.then(
+              () => undefined,
+              () => undefined,
+            );
+            const data = await read;
+            const blockMd5 = createHash("md5").update(data).digest();
+            const id = contentBlockId(blockIndex, blockMd5.toString("hex"));
+            ids[position] = id;
+            if (staged.get(id) === length) {
+              skip(length);
+              return;
+            }
+            await client.stageBlock(id, data, length, {
+              abortSignal: signal,
+              onProgress,
+              transactionalContentMD5: blockMd5,
+            });
+            doneBytes += length;
+          } finally {
+            giveBlockBuffer(buffer);
           }
-          await client.stageBlock(id, data, length, {
-            abortSignal: signal,
-            onProgress,
-            transactionalContentMD5: blockMd5,
-          });
-          doneBytes += length;
         }),
       );
     }
