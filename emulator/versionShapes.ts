@@ -9,10 +9,12 @@
  *   named, else the path as given);
  * - environment versions carry `docker: {dockerSpecificationType: "Image", dockerImageUri}`,
  *   stored as `image`; property names are matched case-insensitively, as the service's JSON reader
- *   binds them (the seed documents send `"Docker": {"DockerSpecificationType": ...}`).
+ *   binds them (the seed documents send `"Docker": {"DockerSpecificationType": ...}`);
+ * - datastores, command and sweep jobs, batch endpoints and deployments: see legacyJobShapes.ts.
  * 2022-02-01-preview spells data and job input/output types `UriFile`, `UriFolder`, `MLTable`, ...
  */
 import { ErrorFactory } from "./errors";
+import { legacyRequestToStored, storedToLegacyResponse } from "./legacyJobShapes";
 import type { ApiVersionProfile } from "./spec/apiVersions";
 
 type Json = Record<string, unknown>;
@@ -83,6 +85,7 @@ export function toStoredShape(
   }
   if (profile.shapes === "2021-03-01-preview") {
     legacyAssetToStored(resourceType, properties);
+    legacyRequestToStored(resourceType, properties);
   }
   if (profile.pascalDataTypes) {
     renameTypes(properties, PASCAL_TYPES);
@@ -114,6 +117,7 @@ export function toVersionShape(
   const copy = structuredClone(body) as Json & { properties: Json };
   if (profile.shapes === "2021-03-01-preview") {
     storedAssetToLegacy(resourceType, copy);
+    storedToLegacyResponse(resourceType, copy);
   }
   if (profile.pascalDataTypes) {
     renameTypes(copy.properties, SNAKE_TYPES);
