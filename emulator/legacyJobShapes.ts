@@ -596,3 +596,80 @@ function batchDeploymentToLegacy(properties: Json): Json {
   }
   return legacy;
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2021-10-01 job inputs and outputs (its mfe.json; azure-ai-ml's `_restclient/v2021_10_01`):
+// inputs `Dataset {datasetId}`, `Uri {uri: {file} | {folder}}`, `Literal {value}`; outputs `Uri`
+// (uri and mode read-only) and `Dataset {mode}`.
+// ---------------------------------------------------------------------------------------------
+
+/** The job's input and output maps (a sweep's too), each binding an object. */
+function bindingMaps(properties: Json, field: "inputs" | "outputs"): Json[] {
+  const key = keyOf(properties, field);
+  const map = key === undefined ? undefined : properties[key];
+  return isObject(map) ? Object.values(map).filter(isObject) : [];
+}
+
+/** Translates a 2021-10-01 job's inputs and outputs to the stored types, in place. */
+export function jobIo2021ToStored(resourceType: string, properties: Json): void {
+  if (legacyKind(resourceType) !== "jobs") {
+    return;
+  }
+  for (const input of bindingMaps(properties, "inputs")) {
+    const type = String(take(input, "jobInputType") ?? "").toLowerCase();
+    if (type === "dataset") {
+      input.jobInputType = "uri_folder";
+      input.uri = take(input, "datasetId");
+    } else if (type === "uri") {
+      const uri = expectObject(take(input, "uri"), "$.properties.inputs.uri") ?? {};
+      const file = uri[keyOf(uri, "file") ?? "file"];
+      const folder = uri[keyOf(uri, "folder") ?? "folder"];
+      input.jobInputType = typeof file === "string" && file !== "" ? "uri_file" : "uri_folder";
+      input.uri = input.jobInputType === "uri_file" ? file : folder;
+    } else if (type === "literal") {
+      input.jobInputType = "literal";
+    } else {
+      input.jobInputType = type; // refused by validation, naming the type
+    }
+  }
+  for (const output of bindingMaps(properties, "outputs")) {
+    const type = String(take(output, "jobOutputType") ?? "").toLowerCase();
+    take(output, "uri"); // read-only in 2021-10-01
+    if (type === "uri") {
+      take(output, "mode"); // read-only too
+    }
+    output.jobOutputType = type === "uri" || type === "dataset" ? "uri_folder" : type;
+  }
+}
+
+/** Answers a stored job's inputs and outputs in 2021-10-01's types, in place. */
+export function storedJobIoTo2021(resourceType: string, properties: Json): void {
+  if (legacyKind(resourceType) !== "jobs") {
+    return;
+  }
+  for (const input of bindingMaps(properties, "inputs")) {
+    const type = input.jobInputType;
+    if (type === "literal") {
+      input.jobInputType = "Literal";
+      continue;
+    }
+    const uri = input.uri;
+    delete input.uri;
+    if (
+      type === "uri_folder" &&
+      typeof uri === "string" &&
+      /(^azureml:[^/]|\/data\/[^/]+\/versions\/)/i.test(uri)
+    ) {
+      input.jobInputType = "Dataset";
+      input.datasetId = uri;
+    } else {
+      input.jobInputType = "Uri";
+      input.uri = type === "uri_file" ? { file: uri } : { folder: uri };
+    }
+  }
+  for (const output of bindingMaps(properties, "outputs")) {
+    const uri = output.uri;
+    output.jobOutputType = "Uri";
+    output.uri = typeof uri === "string" ? { folder: uri } : null;
+  }
+}

@@ -237,6 +237,60 @@ describe("2021-03-01-preview datastores and batch endpoints, through the router"
   });
 });
 
+describe("2021-10-01 job inputs, through the router", () => {
+  it("takes a command job with a Dataset input and answers it with 2021-10-01's input types @emulator", async () => {
+    const name = uniqueName("v2021job");
+    const env = uniqueName("v2021env");
+    const envPut = await send(
+      "PUT",
+      `${ws()}/environments/${env}/versions/1`,
+      "2024-04-01",
+      JSON.stringify({ properties: { image: "python:3.11-slim" } }),
+    );
+    expect(envPut.status, envPut.text).to.be.oneOf([200, 201]);
+    const data = await send(
+      "PUT",
+      `${ws()}/data/${name}/versions/1`,
+      "2024-04-01",
+      JSON.stringify({
+        properties: {
+          dataType: "uri_folder",
+          dataUri: "azureml://datastores/workspaceblobstore/paths/x/",
+        },
+      }),
+    );
+    expect(data.status, data.text).to.be.oneOf([200, 201]);
+    const dataId = `${ws()}/data/${name}/versions/1`;
+    const put = await send(
+      "PUT",
+      `${ws()}/jobs/${name}`,
+      "2021-10-01",
+      JSON.stringify({
+        properties: {
+          jobType: "Command",
+          command: "echo ${{inputs.d}}",
+          environmentId: `${ws()}/environments/${env}/versions/1`,
+          computeId: `${ws()}/computes/cpu-cluster`,
+          inputs: { d: { jobInputType: "Dataset", datasetId: dataId, mode: "ReadOnlyMount" } },
+          outputs: { out: { jobOutputType: "Uri" } },
+        },
+      }),
+    );
+    expect(put.status, put.text).to.be.oneOf([200, 201]);
+    expect(put.body.properties.inputs.d).to.deep.include({
+      jobInputType: "Dataset",
+      datasetId: dataId,
+    });
+    expect(put.body.properties.outputs.out.jobOutputType).to.equal("Uri");
+    const now = await send("GET", `${ws()}/jobs/${name}`, "2024-04-01");
+    expect(now.body.properties.inputs.d).to.deep.include({
+      jobInputType: "uri_folder",
+      uri: dataId,
+    });
+    await send("POST", `${ws()}/jobs/${name}/cancel`, "2024-04-01");
+  });
+});
+
 describe("bodies built the way shell scripts build them", () => {
   // What `BODY="{\"properties\": {\"condaFile\": \"$(cat env.yml)\", ...}}"; curl -d "$BODY"` sends.
   const conda = "name: lightgbm\nchannels:\n  - conda-forge\ndependencies:\n\t- python=3.10\n";

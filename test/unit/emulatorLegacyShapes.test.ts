@@ -225,6 +225,54 @@ describe("2021-03-01-preview shapes of datastores, jobs and batch endpoints @uni
     });
   });
 
+  it("types 2021-10-01 job inputs Dataset, Uri and Literal and outputs Uri, both ways", () => {
+    const v2021 = apiVersionProfile("2021-10-01");
+    const body: any = toStoredShape(v2021, "workspaces/jobs", {
+      properties: {
+        jobType: "Command",
+        inputs: {
+          iris: {
+            jobInputType: "Dataset",
+            datasetId: `${WS}/data/iris/versions/1`,
+            mode: "Download",
+          },
+          file: { jobInputType: "Uri", uri: { file: "https://x/a.csv" } },
+          folder: { jobInputType: "Uri", uri: { folder: "https://x/d/" } },
+          rate: { jobInputType: "Literal", value: "0.1" },
+        },
+        outputs: {
+          model: { jobOutputType: "Uri" },
+          data: { jobOutputType: "Dataset", mode: "Upload" },
+        },
+      },
+    });
+    expect(body.properties.inputs).to.deep.equal({
+      iris: { mode: "Download", jobInputType: "uri_folder", uri: `${WS}/data/iris/versions/1` },
+      file: { jobInputType: "uri_file", uri: "https://x/a.csv" },
+      folder: { jobInputType: "uri_folder", uri: "https://x/d/" },
+      rate: { value: "0.1", jobInputType: "literal" },
+    });
+    expect(body.properties.outputs).to.deep.equal({
+      model: { jobOutputType: "uri_folder" },
+      data: { mode: "Upload", jobOutputType: "uri_folder" },
+    });
+    const answer: any = toVersionShape(v2021, "workspaces/jobs", {
+      properties: {
+        ...body.properties,
+        outputs: { model: { jobOutputType: "uri_folder", uri: "azureml://datastores/d/paths/m" } },
+      },
+    });
+    expect(answer.properties.inputs).to.deep.equal({
+      iris: { mode: "Download", jobInputType: "Dataset", datasetId: `${WS}/data/iris/versions/1` },
+      file: { jobInputType: "Uri", uri: { file: "https://x/a.csv" } },
+      folder: { jobInputType: "Uri", uri: { folder: "https://x/d/" } },
+      rate: { value: "0.1", jobInputType: "Literal" },
+    });
+    expect(answer.properties.outputs).to.deep.equal({
+      model: { jobOutputType: "Uri", uri: { folder: "azureml://datastores/d/paths/m" } },
+    });
+  });
+
   it("leaves other api-versions' bodies and other types alone", () => {
     const job = { properties: { jobType: "Command", computeId: "c" } };
     expect(toStoredShape(CURRENT, "workspaces/jobs", job)).to.deep.equal(job);
