@@ -20,7 +20,7 @@ import { DEPLOYMENT_HEADER, parseInvocationBody, selectDeployment } from "./invo
 import {
   BATCH_JOB_PROPERTIES,
   driverCommand,
-  driverPackageDir,
+  DRIVER_PACKAGE,
   type ScoringSettings,
 } from "./scoring";
 
@@ -182,10 +182,7 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
       model: { jobInputType: "custom_model", uri: modelId },
     },
     outputs: { score: { jobOutputType: "uri_folder", uri: outputUri } },
-    environmentVariables: {
-      ...stringMap(dprops.environmentVariables),
-      PYTHONPATH: driverPackageDir(),
-    },
+    environmentVariables: stringMap(dprops.environmentVariables),
     resources: { instanceCount },
     properties: { "azureml.batch.parentJobName": name },
   });
@@ -252,7 +249,7 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
       systemData: systemData(now),
       properties: { ...childProps, status: "NotStarted" },
     },
-    run: { pool: pool.pool, nodes: pool.nodes, parent: name },
+    run: { pool: pool.pool, nodes: pool.nodes, parent: name, pythonPath: [DRIVER_PACKAGE] },
   };
   const parent: StoredJob = {
     createdSeq: hc.services.nextSequence(),

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { packageFile } from "../envs/python";
 import type { EnvironmentBuilder, PreparedEnvironment } from "../envs/types";
 import { asObject, type Json } from "../handlers/common";
 import { trackingEnvironment } from "../mlflow/environment";
@@ -392,6 +393,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         wd,
         inputValues,
         outputValues,
+        pythonPath: initial.run.pythonPath,
       });
 
       setStatus(name, "Running", (job) => {
@@ -529,6 +531,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     wd: string;
     inputValues: Record<string, string>;
     outputValues: Record<string, string>;
+    /** Runner-internal PYTHONPATH folders (JobRunState.pythonPath). */
+    pythonPath?: readonly string[];
   }): NodeJS.ProcessEnv => {
     const { name, props, env } = args;
     const variables: NodeJS.ProcessEnv = {};
@@ -540,6 +544,14 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     variables.PATH = [env.binDir, process.env.PATH ?? "/usr/bin:/bin"].join(path.delimiter);
     variables.PYTHONUNBUFFERED = "1";
     Object.assign(variables, stringMap(props.environmentVariables));
+    // The emulator's own packages go first; the job's own PYTHONPATH, if any, after them.
+    const internal = (args.pythonPath ?? []).map((folder) => packageFile(...folder.split("/")));
+    if (internal.length > 0) {
+      variables.PYTHONPATH = [
+        ...internal,
+        ...(variables.PYTHONPATH ? [variables.PYTHONPATH] : []),
+      ].join(path.delimiter);
+    }
     const { scope } = settings;
     const experiment = String(props.experimentName ?? "Default");
     Object.assign(variables, {

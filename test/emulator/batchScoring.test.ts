@@ -5,6 +5,7 @@
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
 import { packageFile } from "../../emulator/envs/python";
@@ -58,6 +59,25 @@ async function untilEnded(uri: string, name: string): Promise<any[]> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Every absolute path in a JSON document's strings (ARM ids `/subscriptions/…` and URLs aside):
+ * what a machine path in a job would look like to a client.
+ */
+function absolutePaths(value: unknown): string[] {
+  if (typeof value === "string") {
+    return [...value.matchAll(/(?:^|[\s"'=:;,(])(\/(?!\/)[^\s"';,)]*)/g)]
+      .map((m) => m[1])
+      .filter((p) => !/^\/subscriptions\//i.test(p));
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap(absolutePaths);
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => [...absolutePaths(k), ...absolutePaths(v)]);
+  }
+  return [];
 }
 
 const SLOW_FILES = Object.fromEntries(
@@ -142,6 +162,34 @@ describe("emulator batch data plane @emulator", function () {
       `${info.workspaceId}/jobs?parentJobName=${reply.body.name}&listViewType=All`,
     );
     expect(children.value.map((c: any) => c.properties.jobType)).to.deep.equal(["Command"]);
+  });
+
+  it("shows a client only the variables the deployment set, and no path of this machine, on the scoring job and its child @emulator", async () => {
+    const { info } = getEmulator();
+    const uri = await scoringUri(deployed);
+    const reply = await call("POST", uri, {
+      body: {
+        properties: { InputData: { d: { JobInputType: "UriFolder", Uri: deployed.dataUri } } },
+      },
+    });
+    expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+    const seen = await untilEnded(uri, reply.body.name);
+    // The runner still finds its driver: the scoring ran.
+    expect(seen[seen.length - 1].properties.status).to.equal("Completed");
+    const parent = await armGet(`${info.workspaceId}/jobs/${reply.body.name}`);
+    const children = await armGet(
+      `${info.workspaceId}/jobs?parentJobName=${reply.body.name}&listViewType=All`,
+    );
+    const [listed] = children.value;
+    const child = await armGet(`${info.workspaceId}/jobs/${listed.name}`);
+    expect(child.properties.environmentVariables).to.deep.equal({ SCORE_DELAY_SECONDS: "0.3" });
+    for (const job of [seen[0], seen[seen.length - 1], parent, listed, child]) {
+      expect(absolutePaths(job), job.name).to.deep.equal([]);
+      const text = JSON.stringify(job);
+      for (const local of [packageFile(), os.tmpdir(), os.homedir()]) {
+        expect(text, job.name).not.to.include(`${local}/`);
+      }
+    }
   });
 
   it("scores an MLflow model without a scoring script, appending a prediction to each row @emulator @python", async function () {
