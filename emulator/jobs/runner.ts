@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { packageFile } from "../envs/python";
-import type { EnvironmentBuilder, PreparedEnvironment } from "../envs/types";
+import { mlflowEnvironment } from "../envs/mlflow";
+import type { EnvironmentBuilder, EnvironmentRequest, PreparedEnvironment } from "../envs/types";
 import { asObject, type Json } from "../handlers/common";
 import { trackingEnvironment } from "../mlflow/environment";
 import type { OperationManager } from "../operations";
@@ -341,9 +342,12 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
             "the job's Python environment.",
         });
       }
+      const fromModel = initial.run.environmentFromModel;
       const env = await prepareEnvironment(
         builder,
-        resolveEnvironment(refs, String(props.environmentId)),
+        fromModel === undefined
+          ? resolveEnvironment(refs, String(props.environmentId))
+          : await modelEnvironment(props, fromModel, inputValues[fromModel], log),
         log,
         abort.signal,
       );
@@ -760,6 +764,34 @@ function abortReason(signal: AbortSignal): JobEnded {
   return reason instanceof JobEnded
     ? reason
     : new JobEnded("Canceled", { code: "UserError", message: "The job was canceled." });
+}
+
+/**
+ * The environment of an MLflow model input (materialized at [modelDir]), derived from its own
+ * dependency files (envs/mlflow.ts); a model without any fails the job, naming the model.
+ */
+async function modelEnvironment(
+  props: Json,
+  input: string,
+  modelDir: string | undefined,
+  log: (line: string) => void,
+): Promise<EnvironmentRequest> {
+  const uri = String(asObject(asObject(props.inputs)[input]).uri ?? input);
+  try {
+    if (modelDir === undefined) {
+      throw new Error(`the job has no input ${input}`);
+    }
+    const request = await mlflowEnvironment(`${uri} (the MLflow model's environment)`, modelDir);
+    log(`Environment: built from the MLflow model's ${request.source} (${uri}).`);
+    return request;
+  } catch (error) {
+    throw new JobEnded("Failed", {
+      code: "UserError",
+      message:
+        `The deployment has no environment, and the MLflow model ${uri} gives none: ` +
+        `${(error as Error)?.message ?? String(error)}.`,
+    });
+  }
 }
 
 async function prepareEnvironment(

@@ -58,6 +58,12 @@ export interface JobRunState {
    * client reads shows only the variables that were sent, and no path of this machine.
    */
   pythonPath?: string[];
+  /**
+   * The input holding an MLflow model whose own dependency files make the job's environment (a
+   * batch deployment of an MLflow model without an environment, as Azure builds one); the job
+   * then has no `environmentId`.
+   */
+  environmentFromModel?: string;
   /** Operations (cancel, delete) that complete when the job reaches a terminal status. */
   waitingOperations?: string[];
 }
