@@ -196,7 +196,7 @@ export async function diff(
   return diffJob<CommandJobInputs>(olds, news, config, {
     kind: "CommandJob",
     noun: "job",
-    changedSpecFields: changedSpecFields,
+    changedSpecFields,
     // A moved local folder with the same content: its new path goes into the state.
     stateFields: ["code"],
   });

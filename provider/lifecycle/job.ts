@@ -77,7 +77,10 @@ export type Config = pulumi.dynamic.Config | undefined;
 /** The kind of job, as progress lines and errors name it. */
 export type JobKind = "CommandJob" | "SweepJob";
 
-/** The wait and delete options every job resource takes. */
+/**
+ * The wait and delete options every job resource takes, as the provider receives them (the
+ * program's side, with their documentation, is `JobWaitArgs` in provider/resources/jobArgs.ts).
+ */
 export interface JobWaitOptions {
   waitForCompletion?: boolean;
   waitTimeoutInSeconds?: number;

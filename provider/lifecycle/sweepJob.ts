@@ -294,7 +294,7 @@ export async function diff(
   return diffJob<SweepJobInputs>(olds, news, config, {
     kind: KIND,
     noun: "sweep",
-    changedSpecFields: changedSpecFields,
+    changedSpecFields,
     // A moved local code folder with the same content: its new path goes into the state.
     stateFields: ["trial"],
   });
