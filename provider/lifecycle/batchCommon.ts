@@ -5,7 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { AzureMlClient } from "../core/client";
-import { isAzureMlRestError } from "../core/errors";
+import { isAzureMlRestError, isLroFailedError } from "../core/errors";
 import { isValidComputeName, isValidEndpointName } from "../core/ids";
 import { beginLongRunning } from "../core/lro";
 import { resolveSettings } from "../core/settings";
@@ -122,21 +122,103 @@ export function lowerKnown(value: unknown): string | undefined {
   return typeof value === "string" && isFullyKnown(value) ? value.toLowerCase() : undefined;
 }
 
-/** Runs a long-running operation to its end, saying what happens in the `pulumi up` output. */
+/**
+ * Error codes of a long-running operation that failed on the service's side rather than on what
+ * was asked (the ARM codes of a 500, 503, 429 and 408). Sending the same request again may succeed.
+ */
+export const TRANSIENT_LRO_ERROR_CODES: ReadonlySet<string> = new Set([
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TooManyRequests",
+  "RequestTimeout",
+  "GatewayTimeout",
+]);
+
+/** True for an operation that ended Failed with one of {@link TRANSIENT_LRO_ERROR_CODES}. */
+export function isTransientLroFailure(error: unknown): boolean {
+  return (
+    isLroFailedError(error) &&
+    error.status === "failed" &&
+    TRANSIENT_LRO_ERROR_CODES.has(error.code)
+  );
+}
+
+/** How many times a long-running operation is run when it keeps failing transiently. */
+function lroAttempts(client: AzureMlClient): number {
+  return Math.max(1, (client.settings?.maxRetries ?? 3) + 1);
+}
+
+/**
+ * Runs a long-running operation to its end, saying what happens in the `pulumi up` output. Each
+ * of these requests (an update by PUT or PATCH, a DELETE) has the same effect when sent twice, so
+ * an operation that ends Failed with a transient error is run again, up to `maxRetries` times.
+ */
 export async function runLro<T>(
   client: AzureMlClient,
   request: { method: "PUT" | "PATCH" | "DELETE"; path: string; body?: unknown; operation: string },
   what: string,
 ): Promise<T> {
-  const operation = await beginLongRunning<T>(client, {
-    ...request,
-    // A PATCH of tags/description is idempotent, so it may be retried like a PUT.
-    retryNonIdempotent: request.method === "PATCH",
-  });
-  if (operation.mode !== undefined) {
-    await reportProgress(`${what}: waiting for Azure ML (${request.operation}).`);
+  const attempts = lroAttempts(client);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const operation = await beginLongRunning<T>(client, {
+        ...request,
+        // A PATCH of tags/description is idempotent, so it may be retried like a PUT.
+        retryNonIdempotent: request.method === "PATCH",
+      });
+      if (operation.mode !== undefined) {
+        await reportProgress(`${what}: waiting for Azure ML (${request.operation}).`);
+      }
+      return await operation.pollUntilDone();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientLroFailure(error)) {
+        throw error;
+      }
+      await reportProgress(
+        `${what}: Azure ML's operation failed (${(error as Error).message}); sending it again.`,
+      );
+    }
   }
-  return operation.pollUntilDone();
+}
+
+/**
+ * Creates a resource as one transaction: `begin` sends the create and waits for its operation.
+ * When the operation fails, what it left behind is deleted again; when it failed transiently
+ * ({@link isTransientLroFailure}), the create is then sent again, up to `maxRetries` times. What
+ * finally fails names the create's error and what happened to the resource.
+ */
+export async function createOrUndo<T>(
+  client: AzureMlClient,
+  begin: () => Promise<{ pollUntilDone(): Promise<T> }>,
+  undo: { path: string; operation: string; what: string },
+): Promise<T> {
+  const attempts = lroAttempts(client);
+  for (let attempt = 1; ; attempt++) {
+    const operation = await begin();
+    try {
+      return await operation.pollUntilDone();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientLroFailure(error)) {
+        return undoFailedCreate(client, undo.path, undo.operation, undo.what, error);
+      }
+      try {
+        await runLro(
+          client,
+          { method: "DELETE", path: undo.path, operation: undo.operation },
+          `${undo.what}: removing the failed create`,
+        );
+      } catch (cleanup) {
+        throw new Error(
+          `${undo.what} could not be created: ${(error as Error).message} (deleting it again failed too ` +
+            `(${(cleanup as Error).message}); delete ${undo.path} by hand).`,
+          { cause: error },
+        );
+      }
+      await reportProgress(
+        `${undo.what}: the create failed on Azure ML's side (${(error as Error).message}); deleted it, creating it again.`,
+      );
+    }
+  }
 }
 
 /**
