@@ -8,6 +8,7 @@ import type { AzureMlClient } from "../core/client";
 import { isAzureMlRestError, isLroFailedError } from "../core/errors";
 import { isValidComputeName, isValidEndpointName } from "../core/ids";
 import { beginLongRunning } from "../core/lro";
+import { sleep } from "../core/abort";
 import { resolveSettings } from "../core/settings";
 import { parseBatchEndpointId } from "../operations/batch";
 import { reportProgress } from "./progress";
@@ -148,6 +149,70 @@ function lroAttempts(client: AzureMlClient): number {
   return Math.max(1, (client.settings?.maxRetries ?? 3) + 1);
 }
 
+/** A 409 from ARM, as thrown or as the cause of an error that explains it. */
+function isConflict(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return (
+    (isAzureMlRestError(error) && error.statusCode === 409) ||
+    (isAzureMlRestError(cause) && cause.statusCode === 409)
+  );
+}
+
+const SETTLED_STATES = ["Succeeded", "Failed", "Canceled"];
+
+/**
+ * Sends `begin` (the first request of a long-running operation on `path`); when Azure ML answers
+ * 409 while the resource is in this workspace (an earlier operation on it was still running: say,
+ * the one a dropped connection started without telling us), waits until its state is Succeeded,
+ * Failed or Canceled and sends it again, up to `maxRetries` times. Returns "gone" when a DELETE
+ * finds the resource gone. A 409 for a resource not in this workspace (a name taken elsewhere) is
+ * thrown as it came.
+ */
+async function beginWhenIdle<T>(
+  client: AzureMlClient,
+  path: string,
+  method: string,
+  what: string,
+  begin: () => Promise<T>,
+): Promise<T | "gone"> {
+  const attempts = lroAttempts(client);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await begin();
+    } catch (error) {
+      if (attempt >= attempts || !isConflict(error)) {
+        throw error;
+      }
+      let live = await client.getOrUndefined<{ properties?: { provisioningState?: string } }>(
+        path,
+        `${what}: read`,
+      );
+      if (live === undefined) {
+        // Not in this workspace: a DELETE has nothing left to do; a PUT's name is taken elsewhere.
+        if (method === "DELETE") {
+          return "gone";
+        }
+        throw error;
+      }
+      await reportProgress(
+        `${what}: Azure ML is still running an earlier operation on it (${live.properties?.provisioningState}); waiting for it to end.`,
+      );
+      const deadline = Date.now() + (client.settings?.lroTimeoutInMs ?? 3_600_000);
+      while (
+        live !== undefined &&
+        !SETTLED_STATES.includes(live.properties?.provisioningState ?? "") &&
+        Date.now() < deadline
+      ) {
+        await sleep(client.settings?.pollIntervalInMs ?? 2000);
+        live = await client.getOrUndefined(path, `${what}: read`);
+      }
+      if (live === undefined && method === "DELETE") {
+        return "gone";
+      }
+    }
+  }
+}
+
 /**
  * Runs a long-running operation to its end, saying what happens in the `pulumi up` output. Each
  * of these requests (an update by PUT or PATCH, a DELETE) has the same effect when sent twice, so
@@ -161,11 +226,16 @@ export async function runLro<T>(
   const attempts = lroAttempts(client);
   for (let attempt = 1; ; attempt++) {
     try {
-      const operation = await beginLongRunning<T>(client, {
-        ...request,
-        // A PATCH of tags/description is idempotent, so it may be retried like a PUT.
-        retryNonIdempotent: request.method === "PATCH",
-      });
+      const operation = await beginWhenIdle(client, request.path, request.method, what, () =>
+        beginLongRunning<T>(client, {
+          ...request,
+          // A PATCH of tags/description is idempotent, so it may be retried like a PUT.
+          retryNonIdempotent: request.method === "PATCH",
+        }),
+      );
+      if (operation === "gone") {
+        return undefined as T;
+      }
       if (operation.mode !== undefined) {
         await reportProgress(`${what}: waiting for Azure ML (${request.operation}).`);
       }
@@ -194,7 +264,10 @@ export async function createOrUndo<T>(
 ): Promise<T> {
   const attempts = lroAttempts(client);
   for (let attempt = 1; ; attempt++) {
-    const operation = await begin();
+    const operation = await beginWhenIdle(client, undo.path, "PUT", undo.what, begin);
+    if (operation === "gone") {
+      throw new Error(`${undo.what}: the resource vanished while it was being created.`);
+    }
     try {
       return await operation.pollUntilDone();
     } catch (error) {
