@@ -1,4 +1,8 @@
-/** Fault injection: consults the fault controller and applies status / drop / latency faults. */
+/**
+ * Fault injection: consults the fault controller and applies status / drop / latency faults.
+ * Routes for the Azure ML audience (a batch endpoint's scoring URI) are the "data" plane, the
+ * rest of this listener the "arm" plane.
+ */
 import { applyFault, type FaultController } from "../faults";
 import type { Middleware } from "./pipeline";
 
@@ -7,7 +11,8 @@ export function createFaultMiddleware(faults: FaultController): Middleware {
     name: "faults",
     async handle(ctx, next) {
       if (ctx.route?.route.faultable === true) {
-        const fault = faults.take({ method: ctx.method, path: ctx.path, plane: "arm" });
+        const plane = ctx.route.route.audience === "ml" ? "data" : "arm";
+        const fault = faults.take({ method: ctx.method, path: ctx.path, plane });
         if (fault !== undefined) {
           ctx.fault = fault.kind;
           if (fault.kind === "drop" && fault.afterServing === true) {

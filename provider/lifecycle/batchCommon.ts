@@ -5,9 +5,10 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { AzureMlClient } from "../core/client";
-import { isAzureMlRestError } from "../core/errors";
+import { isAzureMlRestError, isLroFailedError } from "../core/errors";
 import { isValidComputeName, isValidEndpointName } from "../core/ids";
 import { beginLongRunning } from "../core/lro";
+import { sleep } from "../core/abort";
 import { resolveSettings } from "../core/settings";
 import { parseBatchEndpointId } from "../operations/batch";
 import { reportProgress } from "./progress";
@@ -122,21 +123,175 @@ export function lowerKnown(value: unknown): string | undefined {
   return typeof value === "string" && isFullyKnown(value) ? value.toLowerCase() : undefined;
 }
 
-/** Runs a long-running operation to its end, saying what happens in the `pulumi up` output. */
+/**
+ * Error codes of a long-running operation that failed on the service's side rather than on what
+ * was asked (the ARM codes of a 500, 503, 429 and 408). Sending the same request again may succeed.
+ */
+export const TRANSIENT_LRO_ERROR_CODES: ReadonlySet<string> = new Set([
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TooManyRequests",
+  "RequestTimeout",
+  "GatewayTimeout",
+]);
+
+/** True for an operation that ended Failed with one of {@link TRANSIENT_LRO_ERROR_CODES}. */
+export function isTransientLroFailure(error: unknown): boolean {
+  return (
+    isLroFailedError(error) &&
+    error.status === "failed" &&
+    TRANSIENT_LRO_ERROR_CODES.has(error.code)
+  );
+}
+
+/** How many times a long-running operation is run when it keeps failing transiently. */
+function lroAttempts(client: AzureMlClient): number {
+  return Math.max(1, (client.settings?.maxRetries ?? 3) + 1);
+}
+
+/** A 409 from ARM, as thrown or as the cause of an error that explains it. */
+function isConflict(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return (
+    (isAzureMlRestError(error) && error.statusCode === 409) ||
+    (isAzureMlRestError(cause) && cause.statusCode === 409)
+  );
+}
+
+const SETTLED_STATES = ["Succeeded", "Failed", "Canceled"];
+
+/**
+ * Sends `begin` (the first request of a long-running operation on `path`); when Azure ML answers
+ * 409 while the resource is in this workspace (an earlier operation on it was still running: say,
+ * the one a dropped connection started without telling us), waits until its state is Succeeded,
+ * Failed or Canceled and sends it again, up to `maxRetries` times. Returns "gone" when a DELETE
+ * finds the resource gone. A 409 for a resource not in this workspace (a name taken elsewhere) is
+ * thrown as it came.
+ */
+async function beginWhenIdle<T>(
+  client: AzureMlClient,
+  path: string,
+  method: string,
+  what: string,
+  begin: () => Promise<T>,
+): Promise<T | "gone"> {
+  const attempts = lroAttempts(client);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await begin();
+    } catch (error) {
+      if (attempt >= attempts || !isConflict(error)) {
+        throw error;
+      }
+      let live = await client.getOrUndefined<{ properties?: { provisioningState?: string } }>(
+        path,
+        `${what}: read`,
+      );
+      if (live === undefined) {
+        // Not in this workspace: a DELETE has nothing left to do; a PUT's name is taken elsewhere.
+        if (method === "DELETE") {
+          return "gone";
+        }
+        throw error;
+      }
+      await reportProgress(
+        `${what}: Azure ML is still running an earlier operation on it (${live.properties?.provisioningState}); waiting for it to end.`,
+      );
+      const deadline = Date.now() + (client.settings?.lroTimeoutInMs ?? 3_600_000);
+      while (
+        live !== undefined &&
+        !SETTLED_STATES.includes(live.properties?.provisioningState ?? "") &&
+        Date.now() < deadline
+      ) {
+        await sleep(client.settings?.pollIntervalInMs ?? 2000);
+        live = await client.getOrUndefined(path, `${what}: read`);
+      }
+      if (live === undefined && method === "DELETE") {
+        return "gone";
+      }
+    }
+  }
+}
+
+/**
+ * Runs a long-running operation to its end, saying what happens in the `pulumi up` output. Each
+ * of these requests (an update by PUT or PATCH, a DELETE) has the same effect when sent twice, so
+ * an operation that ends Failed with a transient error is run again, up to `maxRetries` times.
+ */
 export async function runLro<T>(
   client: AzureMlClient,
   request: { method: "PUT" | "PATCH" | "DELETE"; path: string; body?: unknown; operation: string },
   what: string,
 ): Promise<T> {
-  const operation = await beginLongRunning<T>(client, {
-    ...request,
-    // A PATCH of tags/description is idempotent, so it may be retried like a PUT.
-    retryNonIdempotent: request.method === "PATCH",
-  });
-  if (operation.mode !== undefined) {
-    await reportProgress(`${what}: waiting for Azure ML (${request.operation}).`);
+  const attempts = lroAttempts(client);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const operation = await beginWhenIdle(client, request.path, request.method, what, () =>
+        beginLongRunning<T>(client, {
+          ...request,
+          // A PATCH of tags/description is idempotent, so it may be retried like a PUT.
+          retryNonIdempotent: request.method === "PATCH",
+        }),
+      );
+      if (operation === "gone") {
+        return undefined as T;
+      }
+      if (operation.mode !== undefined) {
+        await reportProgress(`${what}: waiting for Azure ML (${request.operation}).`);
+      }
+      return await operation.pollUntilDone();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientLroFailure(error)) {
+        throw error;
+      }
+      await reportProgress(
+        `${what}: Azure ML's operation failed (${(error as Error).message}); sending it again.`,
+      );
+    }
   }
-  return operation.pollUntilDone();
+}
+
+/**
+ * Creates a resource as one transaction: `begin` sends the create and waits for its operation.
+ * When the operation fails, what it left behind is deleted again; when it failed transiently
+ * ({@link isTransientLroFailure}), the create is then sent again, up to `maxRetries` times. What
+ * finally fails names the create's error and what happened to the resource.
+ */
+export async function createOrUndo<T>(
+  client: AzureMlClient,
+  begin: () => Promise<{ pollUntilDone(): Promise<T> }>,
+  undo: { path: string; operation: string; what: string },
+): Promise<T> {
+  const attempts = lroAttempts(client);
+  for (let attempt = 1; ; attempt++) {
+    const operation = await beginWhenIdle(client, undo.path, "PUT", undo.what, begin);
+    if (operation === "gone") {
+      throw new Error(`${undo.what}: the resource vanished while it was being created.`);
+    }
+    try {
+      return await operation.pollUntilDone();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientLroFailure(error)) {
+        return undoFailedCreate(client, undo.path, undo.operation, undo.what, error);
+      }
+      try {
+        await runLro(
+          client,
+          { method: "DELETE", path: undo.path, operation: undo.operation },
+          `${undo.what}: removing the failed create`,
+        );
+      } catch (cleanup) {
+        throw new Error(
+          `${undo.what} could not be created: ${(error as Error).message} (deleting it again failed too ` +
+            `(${(cleanup as Error).message}); delete ${undo.path} by hand).`,
+          { cause: error },
+        );
+      }
+      await reportProgress(
+        `${undo.what}: the create failed on Azure ML's side (${(error as Error).message}); deleted it, creating it again.`,
+      );
+    }
+  }
 }
 
 /**

@@ -45,7 +45,7 @@ import {
   endpointNameFailure,
   lowerKnown,
   runLro,
-  undoFailedCreate,
+  createOrUndo,
   type Config,
 } from "./batchCommon";
 import { describeChanges } from "./batchEndpoint";
@@ -451,25 +451,20 @@ export async function create(
     );
   }
   const spec = deploymentSpec(inputs, session.scope, endpoint.location);
-  const operation = await beginLongRunning<BatchDeploymentResource>(session.client, {
-    method: "PUT",
-    path: session.path,
-    body: batchDeploymentBody(spec),
-    operation: BATCH_OPERATION.deploymentPut,
-  });
-  await reportProgress(`${what}: waiting for Azure ML (${BATCH_OPERATION.deploymentPut}).`);
-  let live: BatchDeploymentResource;
-  try {
-    live = await operation.pollUntilDone();
-  } catch (error) {
-    return undoFailedCreate(
-      session.client,
-      session.path,
-      BATCH_OPERATION.deploymentDelete,
-      what,
-      error,
-    );
-  }
+  const live = await createOrUndo<BatchDeploymentResource>(
+    session.client,
+    async () => {
+      const operation = await beginLongRunning<BatchDeploymentResource>(session.client, {
+        method: "PUT",
+        path: session.path,
+        body: batchDeploymentBody(spec),
+        operation: BATCH_OPERATION.deploymentPut,
+      });
+      await reportProgress(`${what}: waiting for Azure ML (${BATCH_OPERATION.deploymentPut}).`);
+      return operation;
+    },
+    { path: session.path, operation: BATCH_OPERATION.deploymentDelete, what },
+  );
   return { id: live.id, outs: outputsOf(inputs, session, live) };
 }
 

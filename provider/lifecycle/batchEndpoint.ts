@@ -28,13 +28,7 @@ import {
   type IdentityType,
 } from "../operations/batch";
 import type { BatchEndpointInputs, BatchEndpointOutputs } from "../resources/batchEndpoint";
-import {
-  checkChoice,
-  endpointNameFailure,
-  runLro,
-  undoFailedCreate,
-  type Config,
-} from "./batchCommon";
+import { checkChoice, endpointNameFailure, runLro, createOrUndo, type Config } from "./batchCommon";
 import { reportProgress } from "./progress";
 import {
   Failures,
@@ -305,18 +299,17 @@ export async function create(
     properties: inputs.properties,
     identity: inputs.identity,
   });
-  let operation: Awaited<ReturnType<typeof beginPut>>;
-  try {
-    operation = await beginPut(session, path, body);
-  } catch (error) {
-    throw explainConflict(error, inputs.name);
-  }
-  let live: BatchEndpointResource;
-  try {
-    live = await operation.pollUntilDone();
-  } catch (error) {
-    return undoFailedCreate(session.client, path, BATCH_OPERATION.endpointDelete, what, error);
-  }
+  const live = await createOrUndo<BatchEndpointResource>(
+    session.client,
+    async () => {
+      try {
+        return await beginPut(session, path, body);
+      } catch (error) {
+        throw explainConflict(error, inputs.name);
+      }
+    },
+    { path, operation: BATCH_OPERATION.endpointDelete, what },
+  );
   await reportProgress(`${what}: created; scoring URI ${live.properties.scoringUri ?? "(none)"}.`);
   const outs = outputsOf(inputs, live);
   return { id: live.id, outs };

@@ -1276,8 +1276,14 @@ export async function updateJobInPlace<
 export function applyLiveMutableFields(refreshed: object, job: JobResource): void {
   const live = job.properties;
   const target = refreshed as Record<string, unknown>;
+  // Azure ML shows a job without a display name under its name: that is no display name given,
+  // or every refresh would plan an update removing it.
+  const displayName =
+    live.displayName === job.name && target.displayName === undefined
+      ? undefined
+      : live.displayName;
   for (const [key, value] of [
-    ["displayName", live.displayName],
+    ["displayName", displayName],
     ["description", live.description],
     ["tags", live.tags && Object.keys(live.tags).length > 0 ? live.tags : undefined],
   ] as const) {

@@ -121,6 +121,21 @@ describe("emulator batch data plane @emulator", function () {
     expect(reply.body.error.message).to.include("has no deployment 'green'");
   });
 
+  it("faults the scoring URI through rules for the data plane, not the ARM plane's @emulator", async () => {
+    const { faults } = getEmulator();
+    const uri = await scoringUri(deployed);
+    try {
+      faults.add({ kind: "status", status: 503, plane: "arm", path: "/inference/" });
+      expect((await call("GET", `${uri}/no-such-job`)).status).to.equal(404);
+      faults.clear();
+      faults.add({ kind: "status", status: 503, plane: "data", path: "/inference/" });
+      expect((await call("GET", `${uri}/no-such-job`)).status).to.equal(503);
+      expect((await call("GET", `${uri}/no-such-job`)).status).to.equal(404);
+    } finally {
+      faults.clear();
+    }
+  });
+
   it("runs the seed documents' older body to the output dataset and file it names, showing mini-batches done while it runs @emulator", async () => {
     const uri = await scoringUri(deployed);
     const [, name, version] = /\/data\/([^/]+)\/versions\/([^/]+)$/.exec(deployed.dataUri)!;

@@ -317,3 +317,74 @@ describe("batch providers against the emulator", function () {
     expect(await armGet(`${endpoint.id}/deployments/blue`)).to.equal(undefined);
   });
 });
+
+describe("batch creates that fail on the service's side", function () {
+  this.timeout(120_000);
+  afterEach(() => getEmulator().faults.clear());
+
+  it("an endpoint and a deployment whose creates end InternalServerError are deleted and created again, even when the first delete fails too @emulator", async () => {
+    const emulator = getEmulator();
+    const assets = await registerAssets();
+    const endpoints = await configuredProvider("batchEndpoint", FAST);
+    const deployments = await configuredProvider("batchDeployment", FAST);
+    const name = uniqueName("ep");
+    emulator.faults.add({ kind: "lroFail", method: "PUT", path: `/batchEndpoints/${name}` });
+    emulator.faults.add({ kind: "lroFail", method: "DELETE", path: `/batchEndpoints/${name}` });
+    emulator.faults.add({ kind: "lroFail", method: "PUT", path: "/deployments/blue" });
+    const mark = emulator.requests.mark();
+    const endpoint = await checkAndCreate(endpoints, { ...workspaceInputs(), name });
+    const blue = await checkAndCreate(deployments, deploymentInputs(endpoint.id, assets));
+
+    expect(writesSince(mark)).to.deep.equal([
+      `PUT ${name}`,
+      `DELETE ${name}`,
+      `DELETE ${name}`,
+      `PUT ${name}`,
+      `PUT ${name}/deployments/blue`,
+      `DELETE ${name}/deployments/blue`,
+      `PUT ${name}/deployments/blue`,
+    ]);
+    expect(emulator.faults.list()).to.deep.equal([]);
+    expect((await armGet(endpoint.id)).properties.provisioningState).to.equal("Succeeded");
+    expect(blue.outs.provisioningState).to.equal("Succeeded");
+    const list = await armGet(`${endpoint.id}/deployments`);
+    expect(list.value.map((d: { name: string }) => d.name)).to.deep.equal(["blue"]);
+  });
+
+  it("a PUT or DELETE retried after its answer was lost meets the operation it started (409) and waits for it instead of failing @emulator", async () => {
+    const emulator = getEmulator();
+    const assets = await registerAssets();
+    const endpoints = await configuredProvider("batchEndpoint", FAST);
+    const deployments = await configuredProvider("batchDeployment", FAST);
+    const name = uniqueName("ep");
+    // The create fails; the DELETE that undoes it is served but its answer lost, so its retry
+    // meets the delete in progress; the deployment's PUT is served but its answer lost too.
+    emulator.faults.add({ kind: "lroFail", method: "PUT", path: `/batchEndpoints/${name}` });
+    emulator.faults.add({
+      kind: "drop",
+      afterServing: true,
+      method: "DELETE",
+      path: `/batchEndpoints/${name}`,
+    });
+    emulator.faults.add({
+      kind: "drop",
+      afterServing: true,
+      method: "PUT",
+      path: "/deployments/blue",
+    });
+    const mark = emulator.requests.mark();
+    const endpoint = await checkAndCreate(endpoints, { ...workspaceInputs(), name });
+    const blue = await checkAndCreate(deployments, deploymentInputs(endpoint.id, assets));
+
+    const conflicts = emulator.requests
+      .since(mark)
+      .filter((r) => r.status === 409)
+      .map((r) => `${r.method} ${r.path.split("/batchEndpoints/")[1]}`);
+    expect(conflicts).to.deep.equal([`DELETE ${name}`, `PUT ${name}/deployments/blue`]);
+    expect(emulator.faults.list()).to.deep.equal([]);
+    expect((await armGet(endpoint.id)).properties.provisioningState).to.equal("Succeeded");
+    expect(blue.outs.provisioningState).to.equal("Succeeded");
+    const list = await armGet(`${endpoint.id}/deployments`);
+    expect(list.value.map((d: { name: string }) => d.name)).to.deep.equal(["blue"]);
+  });
+});

@@ -22,6 +22,8 @@ import {
   runRecordOf,
   studioUrlOf,
 } from "../../provider/operations/jobs";
+import { applyLiveMutableFields } from "../../provider/lifecycle/job";
+import type { JobResource } from "../../provider/operations/jobs";
 import type { CommandJobInputs, CommandJobOutputs } from "../../provider/resources/commandJob";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -540,5 +542,28 @@ describe("CommandJob request bodies and helpers", function () {
     expect(message).to.contain("CommandJob j-1 ended Failed: UserError: Execution failed");
     expect(message).to.contain("  | ValueError: bad input");
     expect(message).to.contain("https://studio/j-1");
+  });
+});
+
+describe("CommandJob refresh of the mutable fields", function () {
+  const job = (displayName: string): JobResource => ({
+    id: "/jobs/train-0123456789abcdef",
+    name: "train-0123456789abcdef",
+    properties: { displayName, tags: {} },
+  });
+
+  it("reads the display name Azure ML shows for a job given none (its name) as none, so the next up plans nothing @unit", () => {
+    const refreshed: Record<string, unknown> = { name: "train-0123456789abcdef" };
+    applyLiveMutableFields(refreshed, job("train-0123456789abcdef"));
+    expect(refreshed).to.not.have.property("displayName");
+  });
+
+  it("keeps a display name that was given or changed in Azure ML @unit", () => {
+    const given: Record<string, unknown> = { displayName: "train-0123456789abcdef" };
+    applyLiveMutableFields(given, job("train-0123456789abcdef"));
+    expect(given.displayName).to.equal("train-0123456789abcdef");
+    const changed: Record<string, unknown> = {};
+    applyLiveMutableFields(changed, job("nightly training"));
+    expect(changed.displayName).to.equal("nightly training");
   });
 });
