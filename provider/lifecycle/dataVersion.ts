@@ -16,9 +16,10 @@ import {
   putAssetVersion,
   readAssetVersion,
   settleVersion,
+  versionFromContentHash,
 } from "./assetVersion";
-import { uploadToDefaultDatastore } from "./datastoreUpload";
-import { inspectPath, recordContent } from "./localContent";
+import { uploadNewToDefaultDatastore, uploadToDefaultDatastore } from "./datastoreUpload";
+import { inspectPath, isCreation, localContentHash, recordContent } from "./localContent";
 import { isKnown, isRemoteUri, openSession, resolveLocalPath, withoutProvider } from "./shared";
 
 type Config = pulumi.dynamic.Config | undefined;
@@ -49,11 +50,15 @@ export async function check(
   }
   const expect =
     inputs.dataType === "uri_file" ? "file" : isKnown(inputs.dataType) ? "folder" : "any";
+  // A resource being created has nothing to diff its content against: its local folder is hashed
+  // by create while it is uploaded (one read), and the preview shows the derived values unknown.
   const content = await inspectPath(
     inputs.path,
     { dataType: inputs.dataType, referencedUris: inputs.referencedUris },
     failures,
     expect,
+    "path",
+    !isCreation(olds),
   );
   if (content?.local && inputs.dataType === "mltable") {
     try {
@@ -65,12 +70,14 @@ export async function check(
       );
     }
   }
-  if (content && !failures.any) {
+  if (content && !failures.any && content.contentHash === undefined) {
+    inputs.path = content.path; // the hash, the counts and a derived version come from create
+  } else if (content && !failures.any) {
     recordContent(inputs, content);
     inputs.version = settleVersion(
       olds,
       inputs,
-      content.contentHash,
+      content.contentHash as string,
       failures,
       `DataVersion ${inputs.name}`,
     );
@@ -89,10 +96,29 @@ async function apply(
   stored?: { dataUri: string },
 ): Promise<DataVersionOutputs> {
   const session = openSession(inputs, config);
-  const version = inputs.version as string;
   let dataUri = stored?.dataUri ?? inputs.path;
   let uploadedBlobCount = 0;
-  if (!stored && !isRemoteUri(inputs.path)) {
+  if (!stored && !isRemoteUri(inputs.path) && inputs.contentHash === undefined) {
+    // Created without a hash from check: hashed while uploading, in one read.
+    const salt = { dataType: inputs.dataType, referencedUris: inputs.referencedUris };
+    const uploaded = await uploadNewToDefaultDatastore(
+      session,
+      resolveLocalPath(inputs.path),
+      { type: "DataVersion", name: inputs.name },
+      (sha256) => inputs.version ?? versionFromContentHash(localContentHash(salt, sha256)),
+    );
+    inputs = {
+      ...inputs,
+      contentHash: localContentHash(salt, uploaded.hashed.hash),
+      fileCount: uploaded.hashed.fileCount,
+      byteCount: uploaded.hashed.byteCount,
+    };
+    inputs.version ??= versionFromContentHash(inputs.contentHash as string);
+    dataUri = uploaded.uri;
+    uploadedBlobCount = uploaded.uploadedBlobCount;
+  }
+  const version = inputs.version as string;
+  if (!stored && !isRemoteUri(inputs.path) && dataUri === inputs.path) {
     const uploaded = await uploadToDefaultDatastore(session, resolveLocalPath(inputs.path), {
       type: "DataVersion",
       name: inputs.name,

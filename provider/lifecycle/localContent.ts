@@ -38,7 +38,8 @@ export function cachedHashing(): Pick<ContentHashOptions, "cache"> {
 export interface LocalContent {
   /** The path as stored in state: remote URIs unchanged, local paths project-relative. */
   path: string;
-  contentHash: string;
+  /** Undefined for a local path whose hash is left to `create` (`hash: false`). */
+  contentHash: string | undefined;
   local: boolean;
   kind?: "file" | "folder";
   fileCount?: number;
@@ -46,7 +47,9 @@ export interface LocalContent {
 }
 
 /**
- * Judges [path] (only when known). `expect` says what the asset type needs locally.
+ * Judges [path] (only when known). `expect` says what the asset type needs locally. With
+ * `hash: false` a local path is only stat'ed: the hash of a resource being created is left to
+ * `create`, which hashes while uploading (one read).
  */
 export async function inspectPath(
   value: unknown,
@@ -54,6 +57,7 @@ export async function inspectPath(
   failures: Failures,
   expect: "file" | "folder" | "any",
   property = "path",
+  hash = true,
 ): Promise<LocalContent | undefined> {
   if (value === undefined || (typeof value === "string" && value.trim() === "")) {
     failures.add(property, `[${property}] is required.`);
@@ -92,6 +96,9 @@ export async function inspectPath(
     );
     return undefined;
   }
+  if (!hash) {
+    return { path: toProjectRelative(value), contentHash: undefined, local: true, kind };
+  }
   let hashed;
   try {
     // The MD5 object hash names the upload folder; computed in the same read and cached, so
@@ -103,7 +110,7 @@ export async function inspectPath(
   }
   return {
     path: toProjectRelative(value),
-    contentHash: fingerprint({ ...salt, sha256: hashed.hash }),
+    contentHash: localContentHash(salt, hashed.hash),
     local: true,
     kind,
     fileCount: hashed.fileCount,
@@ -122,4 +129,17 @@ export function recordContent(
     inputs.byteCount = content.byteCount;
   }
   inputs.contentHash = content.contentHash;
+}
+
+/**
+ * Whether `check` runs for a resource being created (no prior inputs): its local content is then
+ * hashed by `create` while it is uploaded, not by `check`, so a new folder is read once.
+ */
+export function isCreation(olds: object | undefined): boolean {
+  return olds === undefined || Object.keys(olds).length === 0;
+}
+
+/** The content hash of a local path from its SDK hash, salted like {@link inspectPath}'s. */
+export function localContentHash(salt: Record<string, unknown>, sha256: string): string {
+  return fingerprint({ ...salt, sha256 });
 }

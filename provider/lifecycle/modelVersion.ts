@@ -25,8 +25,8 @@ import {
   readAssetVersion,
   settleVersion,
 } from "./assetVersion";
-import { uploadToDefaultDatastore } from "./datastoreUpload";
-import { inspectPath, recordContent } from "./localContent";
+import { uploadNewToDefaultDatastore, uploadToDefaultDatastore } from "./datastoreUpload";
+import { inspectPath, isCreation, localContentHash, recordContent } from "./localContent";
 import {
   isKnown,
   isRemoteUri,
@@ -75,7 +75,15 @@ export async function check(
       `[modelType] must be one of ${MODEL_TYPES.join(", ")}, got "${inputs.modelType}".`,
     );
   }
-  const content = await inspectPath(inputs.path, { modelType: inputs.modelType }, failures, "any");
+  // A model being created is hashed by create while it is uploaded (one read of a local folder).
+  const content = await inspectPath(
+    inputs.path,
+    { modelType: inputs.modelType },
+    failures,
+    "any",
+    "path",
+    !isCreation(olds),
+  );
   if (content?.local && inputs.modelType === "mlflow_model") {
     const folder = resolveLocalPath(content.path);
     try {
@@ -87,13 +95,15 @@ export async function check(
       );
     }
   }
-  if (content && !failures.any) {
+  if (content && !failures.any && content.contentHash === undefined) {
+    inputs.path = content.path; // the hash and the counts come from create
+  } else if (content && !failures.any) {
     recordContent(inputs, content);
     if (inputs.version !== undefined) {
       inputs.version = settleVersion(
         olds,
         inputs,
-        content.contentHash,
+        content.contentHash as string,
         failures,
         `ModelVersion ${inputs.name}`,
       );
@@ -195,6 +205,22 @@ export async function create(
 ): Promise<pulumi.dynamic.CreateResult<ModelVersionOutputs>> {
   const inputs = withoutProvider(news);
   const session = openSession(inputs, config);
+  let staged: { modelUri: string; uploadedBlobCount: number } | undefined;
+  if (!isRemoteUri(inputs.path) && inputs.contentHash === undefined) {
+    // Created without a hash from check: hashed while uploading, in one read. The indicator blob
+    // records the version this model is about to take (an adopted version keeps its own).
+    const provisional = inputs.version ?? String(await nextVersion(session, inputs.name));
+    const uploaded = await uploadNewToDefaultDatastore(
+      session,
+      resolveLocalPath(inputs.path),
+      { type: "ModelVersion", name: inputs.name },
+      () => provisional,
+    );
+    inputs.contentHash = localContentHash({ modelType: inputs.modelType }, uploaded.hashed.hash);
+    inputs.fileCount = uploaded.hashed.fileCount;
+    inputs.byteCount = uploaded.hashed.byteCount;
+    staged = { modelUri: uploaded.uri, uploadedBlobCount: uploaded.uploadedBlobCount };
+  }
   if (inputs.version === undefined) {
     const existing = await findSameContent(session, inputs);
     const modelUri = existing?.properties.modelUri;
@@ -209,7 +235,8 @@ export async function create(
   }
   // Two stacks may race for the next integer: a conflict means it was just taken, so try the next.
   let version = inputs.version ?? String(await nextVersion(session, inputs.name));
-  const { modelUri, uploadedBlobCount } = await resolveModelUri(session, inputs, version);
+  const { modelUri, uploadedBlobCount } =
+    staged ?? (await resolveModelUri(session, inputs, version));
   for (let attempt = 0; ; attempt++) {
     try {
       await register(session, inputs, modelUri, version);

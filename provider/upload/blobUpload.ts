@@ -225,8 +225,8 @@ function toUploadError(blobName: string, e: unknown, action = "Uploading"): Blob
  * CommonJS module `import()` loads the package's ES build, so the types below come from it too.
  */
 const loadStorage = () => import("@azure/storage-blob");
-type StorageModule = Awaited<ReturnType<typeof loadStorage>>;
-type LoadedContainerClient = InstanceType<StorageModule["ContainerClient"]>;
+export type StorageModule = Awaited<ReturnType<typeof loadStorage>>;
+export type LoadedContainerClient = InstanceType<StorageModule["ContainerClient"]>;
 type LoadedBlockBlobClient = ReturnType<LoadedContainerClient["getBlockBlobClient"]>;
 type LoadedPipelineOptions = NonNullable<Parameters<StorageModule["newPipeline"]>[1]>;
 
@@ -238,7 +238,7 @@ function isTokenCredential(credential: unknown): credential is TokenCredential {
  * The storage pipeline recognises a shared key with `instanceof`, and the caller's credential may
  * come from the other build (CommonJS) of the package, so it is rebuilt from the loaded one.
  */
-function toLoadedCredential(
+export function toLoadedCredential(
   storage: StorageModule,
   credential: StorageSharedKeyCredential | TokenCredential,
 ): InstanceType<StorageModule["StorageSharedKeyCredential"]> | TokenCredential {
@@ -255,7 +255,7 @@ function toLoadedCredential(
   return new storage.StorageSharedKeyCredential(credential.accountName, key.toString("base64"));
 }
 
-async function createContainerClient(
+export async function createContainerClient(
   target: UploadTarget,
   options: Pick<UploadOptions, "caCertPath" | "retryOptions">,
 ): Promise<LoadedContainerClient> {

@@ -44,7 +44,20 @@ export interface ContentHashOptions {
   readonly objectHash?: boolean;
   /** Reuse and record digests here (see `hashCache.ts`). */
   readonly cache?: HashCache;
+  /**
+   * Also hands every byte of the one read to this receiver (a staged upload, say): each file's
+   * bytes in order, then its MD5. A returned promise holds the read back until it settles. Not
+   * called when the digests come from the cache.
+   */
+  readonly tee?: ContentTee;
   readonly abortSignal?: AbortSignal;
+}
+
+/** Receives the bytes of a hashing pass, file by file in hash order. */
+export interface ContentTee {
+  chunk(index: number, file: WalkedFile, data: Buffer): void | Promise<void>;
+  /** The file's bytes are all handed over; `md5` is their base64 MD5. */
+  end(index: number, file: WalkedFile, md5: string): void | Promise<void>;
 }
 
 /**
@@ -150,8 +163,9 @@ async function readWhole(file: WalkedFile): Promise<Buffer> {
 /** Receives a file's bytes in order: all of a whole-read file at once, or a streamed file's chunks. */
 interface ContentSink {
   begin(index: number, file: WalkedFile): void;
-  chunk(data: Buffer): void;
-  end(index: number, file: WalkedFile, whole: Buffer | undefined): void;
+  /** A returned promise holds the read back until it settles. */
+  chunk(data: Buffer): void | Promise<void>;
+  end(index: number, file: WalkedFile, whole: Buffer | undefined): void | Promise<void>;
 }
 
 /** Streams a file into the sink, checking that the byte count matches the walked size. */
@@ -172,7 +186,10 @@ async function streamInto(
       if (total > file.size) {
         throw fileChanged(file, `more than ${file.size}`);
       }
-      sink.chunk(chunk);
+      const held = sink.chunk(chunk);
+      if (held) {
+        await held;
+      }
     }
   } catch (e) {
     throw vanishedToChanged(file, e);
@@ -248,11 +265,20 @@ async function feedContents(
         pending.delete(i);
         pendingBytes -= file.size;
         fill(i + 1); // start the next reads before hashing this buffer
-        sink.chunk(buffer);
-        sink.end(i, file, buffer);
+        const held = sink.chunk(buffer);
+        if (held) {
+          await held;
+        }
+        const ended = sink.end(i, file, buffer);
+        if (ended) {
+          await ended;
+        }
       } else {
         await streamInto(sink, file, chunkSize, abortSignal);
-        sink.end(i, file, undefined);
+        const ended = sink.end(i, file, undefined);
+        if (ended) {
+          await ended;
+        }
       }
     }
   } finally {
@@ -281,7 +307,9 @@ export async function hashFileList(
   const digest = sdkHashHeader(files);
   const sink: ContentSink = {
     begin: () => undefined,
-    chunk: (data) => digest.update(data),
+    chunk: (data) => {
+      digest.update(data);
+    },
     end: () => undefined,
   };
   await feedContents(sink, files, options.readAhead ?? {}, options.abortSignal);
@@ -321,8 +349,10 @@ async function hashPass(
     readonly readAhead?: ReadAheadOptions;
     readonly abortSignal?: AbortSignal;
     readonly reorderBytes?: number;
+    readonly tee?: ContentTee;
   },
 ): Promise<PassResult> {
+  const tee = options.tee;
   const sha = sdkHashHeader(files);
   const fileMd5s: string[] = new Array<string>(files.length);
   const events = plan?.events ?? [];
@@ -358,9 +388,11 @@ async function hashPass(
 
   let fileDigest = createHash("md5");
   let direct = false;
+  let current: { index: number; file: WalkedFile } | undefined;
   const sink: ContentSink = {
-    begin(_index, file) {
+    begin(index, file) {
       fileDigest = createHash("md5");
+      current = { index, file };
       advance();
       direct = objectDigest !== undefined && eventOf.get(file.relativePath) === position;
     },
@@ -371,12 +403,14 @@ async function hashPass(
       if (direct) {
         objectDigest?.update(data);
       }
+      return current && tee?.chunk(current.index, current.file, data);
     },
     end(index, file, whole) {
       fileMd5s[index] = fileDigest.digest("base64");
+      const ended = tee?.end(index, file, fileMd5s[index]);
       if (direct) {
         position++;
-        return;
+        return ended;
       }
       const event = eventOf.get(file.relativePath);
       if (
@@ -389,6 +423,7 @@ async function hashPass(
         buffered.set(event, whole);
         bufferedBytes += whole.length;
       }
+      return ended;
     },
   };
   await feedContents(sink, files, options.readAhead ?? {}, options.abortSignal);
@@ -461,6 +496,7 @@ export async function computeContentHash(
     digests = await hashPass(walk.files, plan, {
       readAhead: options.readAhead,
       abortSignal: options.abortSignal,
+      tee: options.tee,
     });
     await options.cache?.store(cacheKey, hashedAtNs, walk.files, {
       sha256: digests.sha256,

@@ -42,11 +42,16 @@ describe("DataVersion provider", function () {
     expect(first.outs.uploadedBlobCount).to.equal(2); // iris.csv and the copy's nonce.txt
     expect(blobWrites(mark).length).to.be.greaterThan(0);
 
+    // A new resource's content is hashed while it is sent to a staging prefix (check no longer
+    // hashes it, to read it once), so the same content under a new name is staged again; nothing
+    // lands in its datastore folder a second time and the staging blobs are deleted.
     const again = getEmulator().requests.mark();
     const second = await checkAndCreate(provider, { ...inputs, name: uniqueName("iris-again") });
     expect(second.outs.dataUri).to.equal(first.outs.dataUri);
     expect(second.outs.uploadedBlobCount).to.equal(0);
-    expect(blobWrites(again)).to.deep.equal([]);
+    expect(
+      blobWrites(again).filter((r) => !r.path.includes("/LocalUpload/.staging/")),
+    ).to.deep.equal([]);
   });
 
   it("checks the data type against the local path, naming the property, with no request @emulator", async () => {

@@ -1,0 +1,352 @@
+/**
+ * A new local folder read once: the bytes the content hash reads (`ContentHashOptions.tee`) go to
+ * a staging prefix of the container while they are hashed, then the blobs are copied on the
+ * service side under the folder the hash names, and the staging blobs are deleted.
+ *
+ * Resumable like {@link uploadFiles}: a staging blob already there with the same size and MD5 is
+ * not sent again, a large file's blocks are named by index and MD5 (blocks an interrupted run
+ * staged are skipped), and a final blob already there with the same size and MD5 is not copied.
+ */
+import { createHash } from "node:crypto";
+import type { StorageSharedKeyCredential } from "@azure/storage-blob";
+import {
+  contentBlockId,
+  createContainerClient,
+  toLoadedCredential,
+  type LoadedContainerClient as ContainerClient,
+  type UploadOptions,
+} from "./blobUpload";
+import type { ContentTee } from "./contentHash";
+import { BlobUploadError } from "./errors";
+import { createLimiter } from "./limiter";
+import type { WalkedFile } from "./walk";
+
+const MiB = 1024 * 1024;
+/** Copy Blob From URL copies synchronously up to 256 MiB; larger blobs are copied asynchronously. */
+export const SYNC_COPY_LIMIT_IN_BYTES = 256 * MiB;
+
+/** The container, its account key credential and the staging prefix (ending in "/"). */
+export interface StagingTarget {
+  readonly containerUrl: string;
+  readonly credential: StorageSharedKeyCredential;
+  readonly stagingPrefix: string;
+}
+
+export type StagingOptions = Pick<UploadOptions, "caCertPath" | "retryOptions" | "onProgress"> & {
+  /** Requests in flight at once. @default 8 */
+  readonly concurrency?: number;
+  /** Block size of files larger than one block. @default 8 MiB */
+  readonly blockSizeInBytes?: number;
+};
+
+/** What a staged upload sent, and what it found already there. */
+export interface StagingResult {
+  readonly sentBytes: number;
+  readonly skippedBytes: number;
+}
+
+interface Existing {
+  readonly size: number;
+  readonly md5?: string;
+}
+
+function md5Of(item: { properties: { contentMD5?: Uint8Array } }): string | undefined {
+  const md5 = item.properties.contentMD5;
+  return md5 ? Buffer.from(md5).toString("base64") : undefined;
+}
+
+async function listPrefix(
+  container: ContainerClient,
+  prefix: string,
+): Promise<Map<string, Existing>> {
+  const found = new Map<string, Existing>();
+  for await (const item of container.listBlobsFlat({ prefix })) {
+    found.set(item.name, { size: item.properties.contentLength ?? -1, md5: md5Of(item) });
+  }
+  return found;
+}
+
+function failure(blobName: string, what: string, error: unknown): BlobUploadError {
+  const e = error as { statusCode?: number; code?: string; request?: { requestId?: string } };
+  return new BlobUploadError(
+    blobName,
+    `Could not ${what} blob ${blobName}: ${error instanceof Error ? error.message : String(error)}`,
+    { statusCode: e.statusCode, storageErrorCode: e.code, cause: error },
+  );
+}
+
+/** A staging writer: give its `tee` to `computeContentHash`, then await `finish()`. */
+export interface StagingWriter {
+  readonly tee: ContentTee;
+  finish(): Promise<StagingResult>;
+  readonly container: ContainerClient;
+}
+
+export async function openStaging(
+  target: StagingTarget,
+  totalBytes: number,
+  options: StagingOptions = {},
+): Promise<StagingWriter> {
+  const container = await createContainerClient(
+    { containerUrl: target.containerUrl, credential: target.credential, prefix: "" },
+    options,
+  );
+  const concurrency = options.concurrency ?? 8;
+  const blockSize = options.blockSizeInBytes ?? 8 * MiB;
+  const existing = await listPrefix(container, target.stagingPrefix);
+  const inFlight = new Set<Promise<void>>();
+  let firstError: unknown;
+  let sentBytes = 0;
+  let skippedBytes = 0;
+  let completedBlobCount = 0;
+  const report = (): void =>
+    options.onProgress?.({
+      loadedBytes: sentBytes + skippedBytes,
+      totalBytes,
+      skippedBytes,
+      completedBlobCount,
+      blobCount: 0,
+    });
+
+  /** Starts a request, waiting first while `concurrency` are in flight (holding the read back). */
+  const start = async (send: () => Promise<void>): Promise<void> => {
+    while (inFlight.size >= concurrency) {
+      await Promise.race(inFlight);
+    }
+    if (firstError !== undefined) {
+      throw firstError;
+    }
+    const running: Promise<void> = send()
+      .catch((error: unknown) => {
+        firstError ??= error;
+      })
+      .finally(() => inFlight.delete(running));
+    inFlight.add(running);
+  };
+
+  let parts: Buffer[] = [];
+  let partBytes = 0;
+  let blockIndex = 0;
+  let blockIds: string[] = [];
+  let fileBlocks: Promise<void>[] = [];
+  let knownBlocks: Set<string> | undefined;
+
+  const blobNameOf = (file: WalkedFile): string => `${target.stagingPrefix}${file.relativePath}`;
+
+  const stageBlock = async (file: WalkedFile, data: Buffer): Promise<void> => {
+    const blob = container.getBlockBlobClient(blobNameOf(file));
+    if (knownBlocks === undefined) {
+      knownBlocks = new Set<string>();
+      try {
+        const list = await blob.getBlockList("all");
+        for (const block of [...(list.committedBlocks ?? []), ...(list.uncommittedBlocks ?? [])]) {
+          knownBlocks.add(block.name);
+        }
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== 404) {
+          throw failure(blob.name, "list the blocks of", error);
+        }
+      }
+    }
+    const md5 = createHash("md5").update(data).digest();
+    const id = contentBlockId(blockIndex++, md5.toString("hex"));
+    blockIds.push(id);
+    if (knownBlocks.has(id)) {
+      skippedBytes += data.length;
+      report();
+      return;
+    }
+    let done!: () => void;
+    fileBlocks.push(new Promise<void>((resolve) => (done = resolve)));
+    await start(async () => {
+      try {
+        await blob.stageBlock(id, data, data.length, { transactionalContentMD5: md5 });
+        sentBytes += data.length;
+        report();
+      } catch (error) {
+        throw failure(blob.name, "stage a block of", error);
+      } finally {
+        done();
+      }
+    });
+  };
+
+  const takeBlock = (length: number): Buffer => {
+    const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts, partBytes);
+    const block = whole.subarray(0, length);
+    const rest = whole.subarray(length);
+    parts = rest.length > 0 ? [rest] : [];
+    partBytes = rest.length;
+    return block;
+  };
+
+  const tee: ContentTee = {
+    async chunk(_index, file, data) {
+      if (firstError !== undefined) {
+        throw firstError;
+      }
+      parts.push(data);
+      partBytes += data.length;
+      // A file larger than one block goes in blocks as its bytes come; a smaller one waits for
+      // its end, when its MD5 says whether the staging blob already holds it.
+      while (file.size > blockSize && partBytes >= blockSize) {
+        await stageBlock(file, takeBlock(blockSize));
+      }
+    },
+    async end(_index, file, md5) {
+      const name = blobNameOf(file);
+      const there = existing.get(name);
+      const complete = there !== undefined && there.size === file.size && there.md5 === md5;
+      if (file.size <= blockSize) {
+        const data = takeBlock(partBytes);
+        if (complete) {
+          skippedBytes += file.size;
+          completedBlobCount++;
+          report();
+          return;
+        }
+        await start(async () => {
+          try {
+            await container.getBlockBlobClient(name).upload(data, data.length, {
+              blobHTTPHeaders: { blobContentMD5: Buffer.from(md5, "base64") },
+            });
+            sentBytes += data.length;
+            completedBlobCount++;
+            report();
+          } catch (error) {
+            throw failure(name, "upload", error);
+          }
+        });
+      } else {
+        if (partBytes > 0) {
+          await stageBlock(file, takeBlock(partBytes));
+        }
+        const ids = blockIds;
+        const blocks = fileBlocks;
+        blockIds = [];
+        fileBlocks = [];
+        blockIndex = 0;
+        knownBlocks = undefined;
+        if (complete) {
+          completedBlobCount++;
+          return;
+        }
+        await start(async () => {
+          await Promise.all(blocks);
+          if (firstError !== undefined) {
+            return;
+          }
+          try {
+            // Committed with the file's MD5; the service keeps it as the blob's Content-MD5.
+            await container.getBlockBlobClient(name).commitBlockList(ids, {
+              blobHTTPHeaders: { blobContentMD5: Buffer.from(md5, "base64") },
+            });
+            completedBlobCount++;
+            report();
+          } catch (error) {
+            throw failure(name, "commit", error);
+          }
+        });
+      }
+    },
+  };
+
+  return {
+    tee,
+    container,
+    async finish() {
+      await Promise.all(inFlight);
+      if (firstError !== undefined) {
+        throw firstError;
+      }
+      return { sentBytes, skippedBytes };
+    },
+  };
+}
+
+/**
+ * Copies each staged file to `finalPrefix + relativePath` on the service side (no byte goes
+ * through this process), skipping final blobs already there with the same size and MD5, then
+ * deletes every blob under the staging prefix. A file whose staging blob is missing or holds other
+ * bytes is left out and returned, for the caller to upload (a re-run whose hash came from the
+ * cache finds only what the interrupted run staged).
+ */
+export async function promoteStaged(
+  target: StagingTarget,
+  container: ContainerClient,
+  files: readonly (WalkedFile & { readonly md5?: string })[],
+  finalPrefix: string,
+  options: { readonly concurrency?: number } = {},
+): Promise<{ copied: number; missing: (WalkedFile & { readonly md5?: string })[] }> {
+  const storage = await import("@azure/storage-blob");
+  const { generateBlobSASQueryParameters, BlobSASPermissions } = storage;
+  const credential = toLoadedCredential(storage, target.credential) as InstanceType<
+    typeof storage.StorageSharedKeyCredential
+  >;
+  const finals = await listPrefix(container, finalPrefix);
+  const staged = await listPrefix(container, target.stagingPrefix);
+  const missing: (WalkedFile & { readonly md5?: string })[] = [];
+  const limit = createLimiter(options.concurrency ?? 8);
+  const expiresOn = new Date(Date.now() + 24 * 3600 * 1000);
+  let copied = 0;
+  await Promise.all(
+    files.map((file) =>
+      limit(async () => {
+        const finalName = `${finalPrefix}${file.relativePath}`;
+        const there = finals.get(finalName);
+        if (there !== undefined && there.size === file.size && there.md5 === file.md5) {
+          return;
+        }
+        const stagingName = `${target.stagingPrefix}${file.relativePath}`;
+        const held = staged.get(stagingName);
+        if (held === undefined || held.size !== file.size || held.md5 !== file.md5) {
+          missing.push(file);
+          return;
+        }
+        const source = container.getBlobClient(stagingName);
+        // Azure authorizes the copy's source separately: a read SAS on the staging blob.
+        const sas = generateBlobSASQueryParameters(
+          {
+            containerName: container.containerName,
+            blobName: source.name,
+            permissions: BlobSASPermissions.parse("r"),
+            expiresOn,
+          },
+          credential,
+        ).toString();
+        const destination = container.getBlobClient(finalName);
+        try {
+          if (file.size <= SYNC_COPY_LIMIT_IN_BYTES) {
+            await destination.syncCopyFromURL(`${source.url}?${sas}`);
+          } else {
+            const poller = await destination.beginCopyFromURL(`${source.url}?${sas}`, {
+              intervalInMs: 1000,
+            });
+            const result = await poller.pollUntilDone();
+            if (result.copyStatus !== "success") {
+              throw new Error(`copy ended ${result.copyStatus ?? "without a status"}`);
+            }
+          }
+        } catch (error) {
+          throw failure(finalName, "copy the staged", error);
+        }
+        copied++;
+      }),
+    ),
+  );
+  await deleteStaging(container, target.stagingPrefix);
+  return { copied, missing };
+}
+
+/** Deletes every blob under the staging prefix. */
+export async function deleteStaging(container: ContainerClient, prefix: string): Promise<void> {
+  const names = [...(await listPrefix(container, prefix)).keys()];
+  const limit = createLimiter(8);
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        await container.getBlobClient(name).deleteIfExists();
+      }),
+    ),
+  );
+}
