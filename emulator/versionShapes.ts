@@ -9,10 +9,18 @@
  *   named, else the path as given);
  * - environment versions carry `docker: {dockerSpecificationType: "Image", dockerImageUri}`,
  *   stored as `image`; property names are matched case-insensitively, as the service's JSON reader
- *   binds them (the seed documents send `"Docker": {"DockerSpecificationType": ...}`).
+ *   binds them (the seed documents send `"Docker": {"DockerSpecificationType": ...}`);
+ * - datastores, command and sweep jobs, batch endpoints and deployments: see legacyJobShapes.ts.
+ * 2021-10-01 types job inputs `Dataset`/`Uri`/`Literal` and outputs `Uri`/`Dataset` (legacyJobShapes.ts).
  * 2022-02-01-preview spells data and job input/output types `UriFile`, `UriFolder`, `MLTable`, ...
  */
 import { ErrorFactory } from "./errors";
+import {
+  jobIo2021ToStored,
+  legacyRequestToStored,
+  storedJobIoTo2021,
+  storedToLegacyResponse,
+} from "./legacyJobShapes";
 import type { ApiVersionProfile } from "./spec/apiVersions";
 
 type Json = Record<string, unknown>;
@@ -83,6 +91,10 @@ export function toStoredShape(
   }
   if (profile.shapes === "2021-03-01-preview") {
     legacyAssetToStored(resourceType, properties);
+    legacyRequestToStored(resourceType, properties);
+  }
+  if (profile.version === "2021-10-01") {
+    jobIo2021ToStored(resourceType, properties);
   }
   if (profile.pascalDataTypes) {
     renameTypes(properties, PASCAL_TYPES);
@@ -98,7 +110,9 @@ export function toVersionShape(
 ): unknown {
   if (
     profile === undefined ||
-    (profile.shapes !== "2021-03-01-preview" && !profile.pascalDataTypes)
+    (profile.shapes !== "2021-03-01-preview" &&
+      !profile.pascalDataTypes &&
+      profile.version !== "2021-10-01")
   ) {
     return body;
   }
@@ -114,6 +128,10 @@ export function toVersionShape(
   const copy = structuredClone(body) as Json & { properties: Json };
   if (profile.shapes === "2021-03-01-preview") {
     storedAssetToLegacy(resourceType, copy);
+    storedToLegacyResponse(resourceType, copy);
+  }
+  if (profile.version === "2021-10-01") {
+    storedJobIoTo2021(resourceType, copy.properties);
   }
   if (profile.pascalDataTypes) {
     renameTypes(copy.properties, SNAKE_TYPES);

@@ -31,6 +31,7 @@ export type {
 export { BatchScoringJob } from "./resources/batchScoringJob";
 export type { BatchScoringJobArgs, BatchScoringJobOutputs } from "./resources/batchScoringJob";
 export type { WorkspaceArgs, AssetVersionArgs } from "./resources/workspaceArgs";
+export type { JobWaitArgs } from "./resources/jobArgs";
 export { CommandJob } from "./resources/commandJob";
 export type {
   CommandJobArgs,

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { EmulatorError, ErrorFactory } from "../errors";
 import { asObject, nowIso, systemData, type Json, type StoredResource } from "../handlers/common";
+import { versionCollection } from "../handlers/assets";
 import { checkRunnable } from "../jobs/handlers";
 import { defaultOutputUri, normalizeJobProperties, parseIsoDuration } from "../jobs/spec";
 import { JOBS_COLLECTION, type JobRunner, type StoredJob } from "../jobs/types";
@@ -20,7 +21,7 @@ import { DEPLOYMENT_HEADER, parseInvocationBody, selectDeployment } from "./invo
 import {
   BATCH_JOB_PROPERTIES,
   driverCommand,
-  driverPackageDir,
+  DRIVER_PACKAGE,
   type ScoringSettings,
 } from "./scoring";
 
@@ -117,13 +118,17 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
   if (typeof modelId !== "string" || modelId === "") {
     throw ErrorFactory.badArgument(`Batch deployment ${chosen} has no model.`, "model");
   }
-  if (typeof dprops.environmentId !== "string" || dprops.environmentId === "") {
+  // Without an environment (allowed for an MLflow model only), the scoring job's environment is
+  // built from the model's own dependency files, as Azure builds one.
+  const environmentFromModel =
+    typeof dprops.environmentId !== "string" || dprops.environmentId === "";
+  if (environmentFromModel && !isMlflowModel(hc, modelId)) {
     throw new EmulatorError(
       400,
       "UserError",
-      `Batch deployment ${chosen} has no environment. Azure builds one from an MLflow model's ` +
-        "dependencies; the emulator cannot: give the deployment an environment.",
-      { target: "environmentId", innerErrorCode: "NotSupported" },
+      `Batch deployment ${chosen} has no environment, and its model ${modelId} is not an MLflow ` +
+        "model to build one from: give the deployment an environment.",
+      { target: "environmentId", innerErrorCode: "BadArgument" },
     );
   }
 
@@ -173,7 +178,7 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
     experimentName,
     command: driverCommand(scoring),
     ...(typeof code.codeId === "string" && code.codeId !== "" ? { codeId: code.codeId } : {}),
-    environmentId: dprops.environmentId,
+    ...(environmentFromModel ? {} : { environmentId: dprops.environmentId }),
     ...(typeof dprops.compute === "string" && dprops.compute !== ""
       ? { computeId: dprops.compute }
       : {}),
@@ -182,10 +187,7 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
       model: { jobInputType: "custom_model", uri: modelId },
     },
     outputs: { score: { jobOutputType: "uri_folder", uri: outputUri } },
-    environmentVariables: {
-      ...stringMap(dprops.environmentVariables),
-      PYTHONPATH: driverPackageDir(),
-    },
+    environmentVariables: stringMap(dprops.environmentVariables),
     resources: { instanceCount },
     properties: { "azureml.batch.parentJobName": name },
   });
@@ -194,6 +196,7 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
     pool = checkRunnable(
       { store, scope: settings.scope, accountName: settings.storage.accountName },
       childProps,
+      { environmentFromModel },
     );
   } catch (error) {
     if (error instanceof EmulatorError) {
@@ -252,7 +255,13 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
       systemData: systemData(now),
       properties: { ...childProps, status: "NotStarted" },
     },
-    run: { pool: pool.pool, nodes: pool.nodes, parent: name },
+    run: {
+      pool: pool.pool,
+      nodes: pool.nodes,
+      parent: name,
+      pythonPath: [DRIVER_PACKAGE],
+      ...(environmentFromModel ? { environmentFromModel: "model" } : {}),
+    },
   };
   const parent: StoredJob = {
     createdSeq: hc.services.nextSequence(),
@@ -269,6 +278,17 @@ function invoke(hc: HandlerContext, runner: JobRunner) {
   store.put(JOBS_COLLECTION, storeKey(parent.resource.id), parent);
   runner.submit(name);
   return { status: 200, body: parent.resource };
+}
+
+/** True when [modelId] is a model version of this workspace registered as `mlflow_model`. */
+function isMlflowModel(hc: HandlerContext, modelId: string): boolean {
+  const record = hc.services.store.get<StoredResource>(
+    versionCollection("models"),
+    storeKey(modelId),
+  );
+  return (
+    String(asObject(record?.resource.properties).modelType ?? "").toLowerCase() === "mlflow_model"
+  );
 }
 
 function stringMap(value: unknown): Record<string, string> {

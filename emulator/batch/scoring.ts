@@ -11,7 +11,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { packageFile } from "../envs/python";
 import { asObject } from "../handlers/common";
 import type { OperationManager } from "../operations";
 import type { ControlPlaneSettings } from "../router";
@@ -132,10 +131,11 @@ function shellQuote(value: string): string {
   return /^[\w./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Where the driver package lives, put on the child job's PYTHONPATH. */
-export function driverPackageDir(): string {
-  return packageFile("emulator", "batch", "python");
-}
+/**
+ * Where the driver package lives, relative to this package's root: the child job's runner-only
+ * PYTHONPATH (JobRunState.pythonPath), never one of the job's environment variables.
+ */
+export const DRIVER_PACKAGE = "emulator/batch/python";
 
 export interface BatchScoringControllerOptions {
   store: Store;

@@ -9,5 +9,11 @@ export {
 } from "./builder";
 export { CACHE_DIR_ENV, cacheRoot } from "./cache";
 export { CondaFileError, parseCondaFile, pythonPinSatisfied } from "./conda";
+export {
+  MlflowEnvironmentError,
+  mlflowCondaFile,
+  mlflowEnvironment,
+  type MlflowModelFiles,
+} from "./mlflow";
 export { machinePython, PYTHON_ENV, type MachinePython } from "./python";
 export type { EnvironmentBuilder, EnvironmentRequest, PreparedEnvironment } from "./types";

@@ -209,10 +209,15 @@ function sweepTrialProbe(props: Json): Json {
   };
 }
 
-/** Refuses, with Azure's kind of error, a job that could never run. Returns its pool. */
+/**
+ * Refuses, with Azure's kind of error, a job that could never run. Returns its pool. With
+ * [environmentFromModel] the job names no environment version: the runner derives its
+ * environment from an MLflow model input (JobRunState.environmentFromModel).
+ */
 export function checkRunnable(
   refs: ReferenceContext,
   props: Json,
+  options: { environmentFromModel?: boolean } = {},
 ): { pool: string; nodes: number } {
   try {
     const command = String(props.command ?? "");
@@ -261,7 +266,9 @@ export function checkRunnable(
     if (typeof props.codeId === "string" && props.codeId !== "") {
       resolveCode(refs, props.codeId);
     }
-    resolveEnvironment(refs, String(props.environmentId ?? ""));
+    if (options.environmentFromModel !== true) {
+      resolveEnvironment(refs, String(props.environmentId ?? ""));
+    }
     const compute = resolveCompute(
       refs,
       typeof props.computeId === "string" ? props.computeId : undefined,

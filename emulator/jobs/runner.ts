@@ -9,7 +9,9 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EnvironmentBuilder, PreparedEnvironment } from "../envs/types";
+import { packageFile } from "../envs/python";
+import { mlflowEnvironment } from "../envs/mlflow";
+import type { EnvironmentBuilder, EnvironmentRequest, PreparedEnvironment } from "../envs/types";
 import { asObject, type Json } from "../handlers/common";
 import { trackingEnvironment } from "../mlflow/environment";
 import type { OperationManager } from "../operations";
@@ -340,9 +342,12 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
             "the job's Python environment.",
         });
       }
+      const fromModel = initial.run.environmentFromModel;
       const env = await prepareEnvironment(
         builder,
-        resolveEnvironment(refs, String(props.environmentId)),
+        fromModel === undefined
+          ? resolveEnvironment(refs, String(props.environmentId))
+          : await modelEnvironment(props, fromModel, inputValues[fromModel], log),
         log,
         abort.signal,
       );
@@ -392,6 +397,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         wd,
         inputValues,
         outputValues,
+        pythonPath: initial.run.pythonPath,
       });
 
       setStatus(name, "Running", (job) => {
@@ -529,6 +535,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     wd: string;
     inputValues: Record<string, string>;
     outputValues: Record<string, string>;
+    /** Runner-internal PYTHONPATH folders (JobRunState.pythonPath). */
+    pythonPath?: readonly string[];
   }): NodeJS.ProcessEnv => {
     const { name, props, env } = args;
     const variables: NodeJS.ProcessEnv = {};
@@ -540,6 +548,14 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     variables.PATH = [env.binDir, process.env.PATH ?? "/usr/bin:/bin"].join(path.delimiter);
     variables.PYTHONUNBUFFERED = "1";
     Object.assign(variables, stringMap(props.environmentVariables));
+    // The emulator's own packages go first; the job's own PYTHONPATH, if any, after them.
+    const internal = (args.pythonPath ?? []).map((folder) => packageFile(...folder.split("/")));
+    if (internal.length > 0) {
+      variables.PYTHONPATH = [
+        ...internal,
+        ...(variables.PYTHONPATH ? [variables.PYTHONPATH] : []),
+      ].join(path.delimiter);
+    }
     const { scope } = settings;
     const experiment = String(props.experimentName ?? "Default");
     Object.assign(variables, {
@@ -748,6 +764,34 @@ function abortReason(signal: AbortSignal): JobEnded {
   return reason instanceof JobEnded
     ? reason
     : new JobEnded("Canceled", { code: "UserError", message: "The job was canceled." });
+}
+
+/**
+ * The environment of an MLflow model input (materialized at [modelDir]), derived from its own
+ * dependency files (envs/mlflow.ts); a model without any fails the job, naming the model.
+ */
+async function modelEnvironment(
+  props: Json,
+  input: string,
+  modelDir: string | undefined,
+  log: (line: string) => void,
+): Promise<EnvironmentRequest> {
+  const uri = String(asObject(asObject(props.inputs)[input]).uri ?? input);
+  try {
+    if (modelDir === undefined) {
+      throw new Error(`the job has no input ${input}`);
+    }
+    const request = await mlflowEnvironment(`${uri} (the MLflow model's environment)`, modelDir);
+    log(`Environment: built from the MLflow model's ${request.source} (${uri}).`);
+    return request;
+  } catch (error) {
+    throw new JobEnded("Failed", {
+      code: "UserError",
+      message:
+        `The deployment has no environment, and the MLflow model ${uri} gives none: ` +
+        `${(error as Error)?.message ?? String(error)}.`,
+    });
+  }
 }
 
 async function prepareEnvironment(

@@ -51,6 +51,19 @@ export interface JobRunState {
   deleteRequested?: boolean;
   /** The sweep job this job is a trial of. */
   parent?: string;
+  /**
+   * The emulator's own Python packages the job imports (e.g. the batch scoring driver), as
+   * folders relative to this package's root (`emulator/batch/python`): the runner puts them first
+   * on the job's PYTHONPATH. Kept here, not in the job's `environmentVariables`, so the job a
+   * client reads shows only the variables that were sent, and no path of this machine.
+   */
+  pythonPath?: string[];
+  /**
+   * The input holding an MLflow model whose own dependency files make the job's environment (a
+   * batch deployment of an MLflow model without an environment, as Azure builds one); the job
+   * then has no `environmentId`.
+   */
+  environmentFromModel?: string;
   /** Operations (cancel, delete) that complete when the job reaches a terminal status. */
   waitingOperations?: string[];
 }

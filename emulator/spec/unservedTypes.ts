@@ -7,7 +7,9 @@
  * `registries.json`, `workspaceFeatures.json`; Azure/azure-rest-api-specs
  * `specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-04-01/`)
  * reduced to its type (`workspaces/onlineEndpoints/deployments`), minus the served ones, plus
- * 2021-03-01-preview's `labelingJobs`.
+ * 2021-03-01-preview's `labelingJobs` and 2021-10-01's `datasets` (the seed batch document's
+ * `PUT .../datasets/{name}/versions/{version}`; examples `DatasetVersion/*.json` of
+ * `stable/2021-10-01` at azure-rest-api-specs commit ae9d3d9a, a draft of that version).
  */
 export const UNSERVED_RESOURCE_TYPES: readonly string[] = [
   "locations/quotas",
@@ -42,6 +44,8 @@ export const UNSERVED_RESOURCE_TYPES: readonly string[] = [
   "workspaces/connections",
   "workspaces/connections/listsecrets",
   "workspaces/data/versions/publish",
+  "workspaces/datasets",
+  "workspaces/datasets/versions",
   "workspaces/diagnose",
   "workspaces/environments/versions/publish",
   "workspaces/features",

@@ -6,7 +6,6 @@
  * host through `await import("pulumi-azureml/provider/lifecycle/commandJob")`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { resolveSettings, type AzureMlSettings } from "../core/settings";
 import {
   commandJobBody,
   isoDurationSeconds,
@@ -22,7 +21,6 @@ import {
   type RunRecord,
 } from "../operations/jobs";
 import type { CommandJobInputs, CommandJobOutputs } from "../resources/commandJob";
-import { fingerprint } from "./assetVersion";
 import {
   applyLiveMutableFields,
   checkBindings,
@@ -39,15 +37,12 @@ import {
   checkStringMap,
   checkWaitOptions,
   codeKind,
-  designatedWorkspace,
   dropUndefined,
   durationOf,
-  JOB_MUTABLE_FIELDS,
   JOB_TIERS,
   jobErrorOf,
   jobFailureMessage,
   oneOf,
-  PROVIDER_FIELDS,
   readLogTail,
   readRunHistoryError,
   readRunOrWarn,
@@ -56,19 +51,20 @@ import {
   resolveComputeId,
   resolveEnvironmentId,
   submitOrAdopt,
-  updateMutableFields,
   WAIT_DEFAULTS,
   waitForJob,
-  WORKSPACE_FIELDS,
   type Config,
+  deriveJobName,
+  diffJob,
   requestedJobName,
+  updateJobInPlace,
+  withoutDerivedFields,
 } from "./job";
 import { reportProgress } from "./progress";
 import {
   checkWorkspace,
   Failures,
   fieldChanged,
-  isFullyKnown,
   isKnown,
   openSession,
   UNKNOWN,
@@ -125,10 +121,7 @@ export async function check(
 ): Promise<pulumi.dynamic.CheckResult<CommandJobInputs>> {
   const failures = new Failures();
   const inputs = withoutProvider(news);
-  // Derived here, never taken from the program.
-  delete inputs.specHash;
-  delete inputs.codeHash;
-  delete inputs.baseName;
+  withoutDerivedFields(inputs);
   checkWorkspace(inputs, failures, config);
 
   checkJobName(inputs.name, failures);
@@ -173,25 +166,26 @@ export async function check(
   }
 
   if (!failures.any) {
-    const spec = specOf(inputs);
-    inputs.specHash = isFullyKnown(spec) ? fingerprint(spec) : UNKNOWN;
-    inputs.baseName = requestedName(inputs);
+    deriveJobName(inputs, specOf(inputs), NAME_FALLBACK);
   }
   return { inputs, failures: failures.list };
 }
 
+/** The readable part of a derived job name when the resource name is not known. */
+const NAME_FALLBACK = "job";
+
 /** The job name the inputs ask for: given, or derived from the resource name and the spec. */
 export function requestedName(inputs: CommandJobInputs): string {
-  return requestedJobName(inputs, "job");
+  return requestedJobName(inputs, NAME_FALLBACK);
 }
 
 // --- diff --------------------------------------------------------------------------------------
 
 /**
- * The diff: another workspace or a changed spec (anything a job runs with) replaces the job with a
- * new one; display name, description and tags update the job in place; wait and delete options
- * update the state only. A change in the provider's own code is no change (`__provider` is never
- * compared). In preview it says which part of the spec changed.
+ * The diff (diffJob): another workspace or a changed spec (anything a job runs with) replaces the
+ * job with a new one; display name, description and tags update the job in place; wait and delete
+ * options update the state only. A change in the provider's own code is no change (`__provider` is
+ * never compared). In preview it says which part of the spec changed.
  */
 export async function diff(
   _id: string,
@@ -199,53 +193,27 @@ export async function diff(
   news: CommandJobInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.DiffResult> {
-  let settings: AzureMlSettings | undefined;
-  try {
-    settings = resolveSettings(config);
-  } catch {
-    settings = undefined;
-  }
+  return diffJob<CommandJobInputs>(olds, news, config, {
+    kind: "CommandJob",
+    noun: "job",
+    changedSpecFields,
+    // A moved local folder with the same content: its new path goes into the state.
+    stateFields: ["code"],
+  });
+}
+
+/** The spec fields that differ; local code by its content hash (or a change of how it is given). */
+function changedSpecFields(olds: CommandJobInputs, news: CommandJobInputs): string[] {
   const oldRecord = olds as unknown as Record<string, unknown>;
   const newRecord = news as unknown as Record<string, unknown>;
-  const oldWorkspace = designatedWorkspace(olds, settings);
-  const sameWorkspace =
-    oldWorkspace !== undefined && oldWorkspace === designatedWorkspace(news, settings);
-  const workspaceChanges = WORKSPACE_FIELDS.filter((k) => fieldChanged(oldRecord, newRecord, k));
-
-  const replaces: string[] = [];
-  if (!sameWorkspace && workspaceChanges.length > 0) {
-    replaces.push(...workspaceChanges);
-  }
-  // An explicit new name runs the job under it; dropping an explicit name or renaming the
-  // resource (with an alias) keeps the job that ran, since its spec is the same.
-  if (news.name !== undefined && (!isKnown(news.name) || news.name !== olds.baseName)) {
-    replaces.push("name");
-  }
-  if (fieldChanged(oldRecord, newRecord, "specHash")) {
-    const fields = SPEC_FIELDS.filter((k) =>
-      k === "code" &&
-      olds.codeHash !== undefined &&
-      isKnown(olds.code) &&
-      codeKind(olds.code as string) === "local"
-        ? fieldChanged(oldRecord, newRecord, "codeHash") ||
-          fieldChanged(oldRecord, newRecord, "code")
-        : fieldChanged(oldRecord, newRecord, k),
-    );
-    replaces.push(...(fields.length > 0 ? fields : ["specHash"]));
-  }
-  if (replaces.length > 0) {
-    await reportProgress(
-      `CommandJob ${olds.name}: ${replaces.join(", ")} changed; a job's spec cannot change, so a new job runs and replaces it.`,
-    );
-    return { changes: true, replaces: [...new Set(replaces)], deleteBeforeReplace: false };
-  }
-  const updates = [
-    ...(sameWorkspace ? workspaceChanges : []),
-    ...[...JOB_MUTABLE_FIELDS, ...PROVIDER_FIELDS, "resourceName", "baseName", "code"].filter((k) =>
-      fieldChanged(oldRecord, newRecord, k),
-    ),
-  ];
-  return { changes: updates.length > 0, replaces: [] };
+  return SPEC_FIELDS.filter((k) =>
+    k === "code" &&
+    olds.codeHash !== undefined &&
+    isKnown(olds.code) &&
+    codeKind(olds.code as string) === "local"
+      ? fieldChanged(oldRecord, newRecord, "codeHash") || fieldChanged(oldRecord, newRecord, "code")
+      : fieldChanged(oldRecord, newRecord, k),
+  );
 }
 
 /** The resource's outputs for a job as Azure ML holds it now. */
@@ -284,8 +252,6 @@ function outputsOf(
       : undefined,
   });
 }
-
-/** The code id: registered from a local folder as CodeVersion does it, or resolved as given. */
 
 export async function create(
   news: CommandJobInputs,
@@ -361,7 +327,6 @@ export async function create(
   return { id: outs.jobId, outs };
 }
 
-/** Metrics are a bonus on a job that ended: a tracking server that cannot answer is a warning. */
 // --- read, update, delete ---------------------------------------------------------------------
 
 /**
@@ -418,38 +383,30 @@ export async function update(
   news: CommandJobInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.UpdateResult<CommandJobOutputs>> {
-  const inputs = withoutProvider(news);
-  const oldRecord = olds as unknown as Record<string, unknown>;
-  const newRecord = inputs as unknown as Record<string, unknown>;
-  const changed = JOB_MUTABLE_FIELDS.filter((k) => fieldChanged(oldRecord, newRecord, k));
-  if (changed.length > 0) {
-    const session = openSession(inputs, config);
-    await updateMutableFields(session, olds.name, inputs, changed);
-  }
-  // Everything Azure ML produced stays as it was; only the inputs change.
-  const kept: Partial<CommandJobOutputs> = {};
-  for (const key of [
-    "name",
-    "jobId",
-    "status",
-    "studioUrl",
-    "startTime",
-    "endTime",
-    "durationInSeconds",
-    "outputUris",
-    "metrics",
-    "parameters",
-    "environmentId",
-    "codeId",
-    "computeId",
-    "error",
-  ] as const) {
-    if (olds[key] !== undefined) {
-      (kept as Record<string, unknown>)[key] = olds[key];
-    }
-  }
-  return { outs: dropUndefined({ ...inputs, ...kept } as CommandJobOutputs) };
+  const outs = await updateJobInPlace(olds, withoutProvider(news), config, {
+    kind: "CommandJob",
+    produced: PRODUCED_FIELDS,
+  });
+  return { outs };
 }
+
+/** Outputs Azure ML produced; an update in place keeps them. */
+const PRODUCED_FIELDS = [
+  "name",
+  "jobId",
+  "status",
+  "studioUrl",
+  "startTime",
+  "endTime",
+  "durationInSeconds",
+  "outputUris",
+  "metrics",
+  "parameters",
+  "environmentId",
+  "codeId",
+  "computeId",
+  "error",
+] as const;
 
 /**
  * Cancels a job that has not ended (a long-running POST, polled through the project's LRO

@@ -11,7 +11,7 @@ import { computeId as computeArmId, parseArmId, workspaceId } from "../core/ids"
 import { sleep } from "../core/abort";
 import { isAzureMlRestError, isPollTimeoutError } from "../core/errors";
 import { pollUntil } from "../core/lro";
-import type { AzureMlSettings } from "../core/settings";
+import { resolveSettings, type AzureMlSettings } from "../core/settings";
 import { parseRetryAfter } from "../core/throttling";
 import type { AzureMlResponse } from "../core/client";
 import { assetVersionPath } from "../operations/assets";
@@ -50,16 +50,18 @@ import {
 } from "../operations/jobs";
 import { computeContentHash } from "../upload/contentHash";
 import { readBlobTail, uploadRetryOptions } from "../upload/blobUpload";
-import { versionFromContentHash } from "./assetVersion";
+import { fingerprint, versionFromContentHash } from "./assetVersion";
 import { registerCode } from "./codeVersion";
 import { datastoreContainer } from "./datastoreUpload";
 import { cachedHashing } from "./localContent";
 import { reportProgress } from "./progress";
 import {
   Failures,
+  fieldChanged,
   isFullyKnown,
   isKnown,
   isRemoteUri,
+  openSession,
   pathFailure,
   resolveLocalPath,
   resolveScope,
@@ -75,7 +77,10 @@ export type Config = pulumi.dynamic.Config | undefined;
 /** The kind of job, as progress lines and errors name it. */
 export type JobKind = "CommandJob" | "SweepJob";
 
-/** The wait and delete options every job resource takes. */
+/**
+ * The wait and delete options every job resource takes, as the provider receives them (the
+ * program's side, with their documentation, is `JobWaitArgs` in provider/resources/jobArgs.ts).
+ */
 export interface JobWaitOptions {
   waitForCompletion?: boolean;
   waitTimeoutInSeconds?: number;
@@ -123,7 +128,18 @@ export const IO_NAME = /^[A-Za-z0-9_]{1,255}$/;
 
 // --- References --------------------------------------------------------------------------------
 
-/** True for `/subscriptions/...` ARM ids (and the SDK's `azureml:/subscriptions/...` form). */
+/** What `check` derives on a job resource's inputs, never taken from the program. */
+export interface DerivedJobFields {
+  name?: string;
+  resourceName?: string;
+  /** sha256 of the (trial's) local code folder. */
+  codeHash?: string;
+  /** sha256 over everything that defines the job. */
+  specHash?: string;
+  /** The job name asked for: [name], or derived from [resourceName] and [specHash]. */
+  baseName?: string;
+}
+
 /**
  * The job name the inputs ask for: given, or derived from the resource name (else [fallback]) and
  * the spec's hash; unknown while the hash is.
@@ -141,6 +157,27 @@ export function requestedJobName(
   return derivedJobName(inputs.resourceName ?? fallback, inputs.specHash);
 }
 
+/** Drops what `check` derives (a program passing [specHash], [codeHash] or [baseName] is ignored). */
+export function withoutDerivedFields(inputs: DerivedJobFields): void {
+  delete inputs.specHash;
+  delete inputs.codeHash;
+  delete inputs.baseName;
+}
+
+/**
+ * After a check that found nothing: the spec's hash (unknown while any of [spec] is) and the job
+ * name it asks for (see requestedJobName).
+ */
+export function deriveJobName(
+  inputs: DerivedJobFields,
+  spec: Record<string, unknown>,
+  fallback: string,
+): void {
+  inputs.specHash = isFullyKnown(spec) ? fingerprint(spec) : UNKNOWN;
+  inputs.baseName = requestedJobName(inputs, fallback);
+}
+
+/** True for `/subscriptions/...` ARM ids (and the SDK's `azureml:/subscriptions/...` form). */
 export function isArmId(value: string): boolean {
   return /^(azureml:)?\/subscriptions\//i.test(value);
 }
@@ -638,6 +675,83 @@ export function designatedWorkspace(
   }
 }
 
+// --- diff --------------------------------------------------------------------------------------
+
+/** How one job resource plans a change (see diffJob). */
+export interface JobDiffOptions<T> {
+  kind: JobKind;
+  /** What a progress line calls one run: `job`, `sweep`. */
+  noun: string;
+  /**
+   * The spec fields that changed, once the spec hash has; none found names `specHash` itself.
+   * [news] may hold unknowns in preview.
+   */
+  changedSpecFields(olds: T, news: T): string[];
+  /**
+   * Inputs besides the shared ones whose change only updates the state: what the spec hash
+   * already covers by content (a local code folder that moved), e.g. `code`, `trial`.
+   */
+  stateFields: readonly string[];
+}
+
+/**
+ * The diff every job resource makes: another workspace, an explicit new name or a changed spec
+ * (anything the job runs with) replaces the job with a new one, and a progress line says which
+ * part changed; display name, description and tags update the job in place; wait and delete
+ * options update the state only. A change in the provider's own code is no change (`__provider`
+ * is never compared). Dropping an explicit name or renaming the resource (with an alias) keeps the
+ * job that ran, since its spec is the same.
+ */
+export async function diffJob<T extends WorkspaceInputs & DerivedJobFields>(
+  olds: T,
+  news: T,
+  config: Config,
+  options: JobDiffOptions<T>,
+): Promise<pulumi.dynamic.DiffResult> {
+  let settings: AzureMlSettings | undefined;
+  try {
+    settings = resolveSettings(config);
+  } catch {
+    settings = undefined;
+  }
+  const oldRecord = olds as unknown as Record<string, unknown>;
+  const newRecord = news as unknown as Record<string, unknown>;
+  const oldWorkspace = designatedWorkspace(olds, settings);
+  const sameWorkspace =
+    oldWorkspace !== undefined && oldWorkspace === designatedWorkspace(news, settings);
+  const workspaceChanges = WORKSPACE_FIELDS.filter((k) => fieldChanged(oldRecord, newRecord, k));
+
+  const replaces: string[] = [];
+  if (!sameWorkspace && workspaceChanges.length > 0) {
+    replaces.push(...workspaceChanges);
+  }
+  if (news.name !== undefined && (!isKnown(news.name) || news.name !== olds.baseName)) {
+    replaces.push("name");
+  }
+  if (fieldChanged(oldRecord, newRecord, "specHash")) {
+    const fields = options.changedSpecFields(olds, news);
+    replaces.push(...(fields.length > 0 ? fields : ["specHash"]));
+  }
+  if (replaces.length > 0) {
+    const { kind, noun } = options;
+    await reportProgress(
+      `${kind} ${olds.name}: ${replaces.join(", ")} changed; a ${noun}'s spec cannot change, so a new ${noun} runs and replaces it.`,
+    );
+    return { changes: true, replaces: [...new Set(replaces)], deleteBeforeReplace: false };
+  }
+  const updates = [
+    ...(sameWorkspace ? workspaceChanges : []),
+    ...[
+      ...JOB_MUTABLE_FIELDS,
+      ...PROVIDER_FIELDS,
+      "resourceName",
+      "baseName",
+      ...options.stateFields,
+    ].filter((k) => fieldChanged(oldRecord, newRecord, k)),
+  ];
+  return { changes: updates.length > 0, replaces: [] };
+}
+
 // --- create ------------------------------------------------------------------------------------
 
 export interface Submitted {
@@ -1122,6 +1236,40 @@ export async function updateMutableFields(
     operation: "Jobs_CreateOrUpdate",
   });
   await reportProgress(`${kind} ${name}: updated ${changed.join(", ")} in place.`);
+}
+
+/**
+ * The in-place update every job resource makes: display name, description and tags are re-PUT on
+ * the existing job (see updateMutableFields); everything else only changes the state. What Azure
+ * ML produced ([produced], e.g. the job's name, status and metrics) stays as it was.
+ */
+export async function updateJobInPlace<
+  I extends WorkspaceInputs & {
+    displayName?: string;
+    description?: string;
+    tags?: Record<string, string>;
+  },
+  O extends I & { name: string },
+>(
+  olds: O,
+  inputs: I,
+  config: Config,
+  options: { kind: JobKind; produced: readonly (keyof O & string)[] },
+): Promise<O> {
+  const oldRecord = olds as unknown as Record<string, unknown>;
+  const newRecord = inputs as unknown as Record<string, unknown>;
+  const changed = JOB_MUTABLE_FIELDS.filter((k) => fieldChanged(oldRecord, newRecord, k));
+  if (changed.length > 0) {
+    const session = openSession(inputs, config);
+    await updateMutableFields(session, olds.name, inputs, changed, options.kind);
+  }
+  const kept: Record<string, unknown> = {};
+  for (const key of options.produced) {
+    if (olds[key] !== undefined) {
+      kept[key] = olds[key];
+    }
+  }
+  return dropUndefined({ ...inputs, ...kept } as unknown as O);
 }
 
 /** Copies the job's live display name, description and tags onto refreshed outputs. */

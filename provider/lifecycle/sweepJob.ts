@@ -9,7 +9,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { workspaceId } from "../core/ids";
 import { isAzureMlRestError } from "../core/errors";
-import { resolveSettings, type AzureMlSettings } from "../core/settings";
 import {
   isTerminalJobStatus,
   isUnsuccessfulJobStatus,
@@ -39,7 +38,6 @@ import {
   type TrialCounts,
 } from "../operations/sweep";
 import type { SweepJobInputs, SweepJobOutputs, SweepTrialInputs } from "../resources/sweepJob";
-import { fingerprint } from "./assetVersion";
 import {
   applyLiveMutableFields,
   checkBindings,
@@ -56,14 +54,11 @@ import {
   checkStringMap,
   checkWaitOptions,
   codeKind,
-  designatedWorkspace,
   dropUndefined,
   durationOf,
   errorText,
-  JOB_MUTABLE_FIELDS,
   jobErrorOf,
   logTailText,
-  PROVIDER_FIELDS,
   readLogTail,
   readRunHistoryError,
   readRunOrWarn,
@@ -72,12 +67,14 @@ import {
   resolveComputeId,
   resolveEnvironmentId,
   submitOrAdopt,
-  updateMutableFields,
   WAIT_DEFAULTS,
   waitForJob,
-  WORKSPACE_FIELDS,
   type Config,
+  deriveJobName,
+  diffJob,
   requestedJobName,
+  updateJobInPlace,
+  withoutDerivedFields,
 } from "./job";
 import { reportProgress } from "./progress";
 import {
@@ -244,10 +241,7 @@ export async function check(
 ): Promise<pulumi.dynamic.CheckResult<SweepJobInputs>> {
   const failures = new Failures();
   const inputs = withoutProvider(news);
-  // Derived here, never taken from the program.
-  delete inputs.specHash;
-  delete inputs.codeHash;
-  delete inputs.baseName;
+  withoutDerivedFields(inputs);
   checkWorkspace(inputs, failures, config);
 
   checkJobName(inputs.name, failures);
@@ -271,24 +265,25 @@ export async function check(
   }
 
   if (!failures.any) {
-    const spec = specOf(inputs);
-    inputs.specHash = isFullyKnown(spec) ? fingerprint(spec) : UNKNOWN;
-    inputs.baseName = requestedName(inputs);
+    deriveJobName(inputs, specOf(inputs), NAME_FALLBACK);
   }
   return { inputs, failures: failures.list };
 }
 
+/** The readable part of a derived sweep name when the resource name is not known. */
+const NAME_FALLBACK = "sweep";
+
 /** The sweep name the inputs ask for: given, or derived from the resource name and the spec. */
 export function requestedName(inputs: SweepJobInputs): string {
-  return requestedJobName(inputs, "sweep");
+  return requestedJobName(inputs, NAME_FALLBACK);
 }
 
 // --- diff --------------------------------------------------------------------------------------
 
 /**
- * The diff, as CommandJob's: another workspace or a changed spec replaces the sweep with a new
- * one (a local code folder compares by content); display name, description and tags update in
- * place; wait and delete options update the state only.
+ * The diff (diffJob), as CommandJob's: another workspace or a changed spec replaces the sweep with
+ * a new one (a local code folder compares by content); display name, description and tags update
+ * in place; wait and delete options update the state only.
  */
 export async function diff(
   _id: string,
@@ -296,47 +291,22 @@ export async function diff(
   news: SweepJobInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.DiffResult> {
-  let settings: AzureMlSettings | undefined;
-  try {
-    settings = resolveSettings(config);
-  } catch {
-    settings = undefined;
-  }
-  const oldRecord = olds as unknown as Record<string, unknown>;
-  const newRecord = news as unknown as Record<string, unknown>;
-  const oldWorkspace = designatedWorkspace(olds, settings);
-  const sameWorkspace =
-    oldWorkspace !== undefined && oldWorkspace === designatedWorkspace(news, settings);
-  const workspaceChanges = WORKSPACE_FIELDS.filter((k) => fieldChanged(oldRecord, newRecord, k));
+  return diffJob<SweepJobInputs>(olds, news, config, {
+    kind: KIND,
+    noun: "sweep",
+    changedSpecFields,
+    // A moved local code folder with the same content: its new path goes into the state.
+    stateFields: ["trial"],
+  });
+}
 
-  const replaces: string[] = [];
-  if (!sameWorkspace && workspaceChanges.length > 0) {
-    replaces.push(...workspaceChanges);
-  }
-  if (news.name !== undefined && (!isKnown(news.name) || news.name !== olds.baseName)) {
-    replaces.push("name");
-  }
-  if (fieldChanged(oldRecord, newRecord, "specHash")) {
-    const oldSpec = specOf(olds);
-    const newSpec = isKnown(news.specHash) ? specOf(news) : newRecord;
-    const fields = SWEEP_SPEC_FIELDS.filter((k) =>
-      fieldChanged(oldSpec, newSpec as Record<string, unknown>, k),
-    );
-    replaces.push(...(fields.length > 0 ? fields : ["specHash"]));
-  }
-  if (replaces.length > 0) {
-    await reportProgress(
-      `SweepJob ${olds.name}: ${replaces.join(", ")} changed; a sweep's spec cannot change, so a new sweep runs and replaces it.`,
-    );
-    return { changes: true, replaces: [...new Set(replaces)], deleteBeforeReplace: false };
-  }
-  const updates = [
-    ...(sameWorkspace ? workspaceChanges : []),
-    ...[...JOB_MUTABLE_FIELDS, ...PROVIDER_FIELDS, "resourceName", "baseName", "trial"].filter(
-      (k) => fieldChanged(oldRecord, newRecord, k),
-    ),
-  ];
-  return { changes: updates.length > 0, replaces: [] };
+/** The spec fields that differ, comparing specs as hashed (local code by its content). */
+function changedSpecFields(olds: SweepJobInputs, news: SweepJobInputs): string[] {
+  const oldSpec = specOf(olds);
+  const newSpec = isKnown(news.specHash)
+    ? specOf(news)
+    : (news as unknown as Record<string, unknown>);
+  return SWEEP_SPEC_FIELDS.filter((k) => fieldChanged(oldSpec, newSpec, k));
 }
 
 // --- trials ------------------------------------------------------------------------------------
@@ -717,21 +687,11 @@ export async function update(
   news: SweepJobInputs,
   config?: Config,
 ): Promise<pulumi.dynamic.UpdateResult<SweepJobOutputs>> {
-  const inputs = withoutProvider(news);
-  const oldRecord = olds as unknown as Record<string, unknown>;
-  const newRecord = inputs as unknown as Record<string, unknown>;
-  const changed = JOB_MUTABLE_FIELDS.filter((k) => fieldChanged(oldRecord, newRecord, k));
-  if (changed.length > 0) {
-    const session = openSession(inputs, config);
-    await updateMutableFields(session, olds.name, inputs, changed, KIND);
-  }
-  const kept: Partial<SweepJobOutputs> = {};
-  for (const key of PRODUCED_FIELDS) {
-    if (olds[key] !== undefined) {
-      (kept as Record<string, unknown>)[key] = olds[key];
-    }
-  }
-  return { outs: dropUndefined({ ...inputs, ...kept } as SweepJobOutputs) };
+  const outs = await updateJobInPlace(olds, withoutProvider(news), config, {
+    kind: KIND,
+    produced: PRODUCED_FIELDS,
+  });
+  return { outs };
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "./lazyProvider";
+import type { JobWaitArgs } from "./jobArgs";
 import type { WorkspaceArgs } from "./workspaceArgs";
 import type {
   InputMode,
@@ -11,6 +12,7 @@ import type {
   JobDistribution,
   JobIdentity,
 } from "../operations/jobs";
+import type { JobWaitOptions } from "../lifecycle/job";
 
 /** A data or model input of a {@link CommandJob}, as the Azure ML CLI's YAML writes it. */
 export interface CommandJobInputArgs {
@@ -38,7 +40,7 @@ export interface CommandJobOutputArgs {
 }
 
 /** Arguments of a {@link CommandJob}. */
-export interface CommandJobArgs extends WorkspaceArgs {
+export interface CommandJobArgs extends WorkspaceArgs, JobWaitArgs {
   /**
    * The job's name (its id in Azure ML). By default it is derived from the Pulumi resource name
    * and a hash of the whole job spec, so an unchanged spec never runs again and a changed spec
@@ -104,39 +106,12 @@ export interface CommandJobArgs extends WorkspaceArgs {
     readonly objectId?: pulumi.Input<string>;
     readonly resourceId?: pulumi.Input<string>;
   }>;
-  /**
-   * Wait for the job to end before the resource is created. Without waiting, the outputs hold the
-   * status at submission, and metrics are read on the next refresh.
-   * @default true
-   */
-  readonly waitForCompletion?: pulumi.Input<boolean>;
-  /**
-   * Stop waiting after this long (the job keeps running, and the next `up` waits for it again).
-   * @default 86400 (24 hours)
-   */
-  readonly waitTimeoutInSeconds?: pulumi.Input<number>;
-  /** Shortest wait between status polls. @default 2 */
-  readonly minPollIntervalInSeconds?: pulumi.Input<number>;
-  /** Longest wait between status polls. @default 60 */
-  readonly maxPollIntervalInSeconds?: pulumi.Input<number>;
-  /**
-   * Fail the update when the job ends Failed or Canceled, with the service's error and the end of
-   * the job's log. When false, the resource is created with that status.
-   * @default true
-   */
-  readonly failOnJobFailure?: pulumi.Input<boolean>;
-  /**
-   * What destroying the resource does after canceling a job that has not ended: `"archive"` (hide
-   * it from job lists; Azure ML keeps job history), `"retain"`, or `"delete"`.
-   * @default "archive"
-   */
-  readonly onDelete?: pulumi.Input<"archive" | "retain" | "delete">;
   /** Bump this to force an update after upgrading this package. */
   readonly providerVersion?: pulumi.Input<string>;
 }
 
 /** Plain inputs the provider receives (after `check`, with the derived facts filled in). */
-export interface CommandJobInputs {
+export interface CommandJobInputs extends JobWaitOptions {
   workspaceId?: string;
   subscriptionId?: string;
   resourceGroupName?: string;
@@ -163,12 +138,6 @@ export interface CommandJobInputs {
   timeout?: string;
   queueSettings?: { jobTier?: string };
   identity?: JobIdentity;
-  waitForCompletion?: boolean;
-  waitTimeoutInSeconds?: number;
-  minPollIntervalInSeconds?: number;
-  maxPollIntervalInSeconds?: number;
-  failOnJobFailure?: boolean;
-  onDelete?: "archive" | "retain" | "delete";
   providerVersion?: string;
   /** sha256 of the code folder when [code] is local (the CodeVersion content hash). */
   codeHash?: string;

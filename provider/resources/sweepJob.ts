@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "./lazyProvider";
+import type { JobWaitArgs } from "./jobArgs";
 import type { WorkspaceArgs } from "./workspaceArgs";
 import type { CommandJobInputArgs, CommandJobOutputArgs } from "./commandJob";
 import type { JobAssetInput, JobDistribution, JobIdentity, JobOutput } from "../operations/jobs";
+import type { JobWaitOptions } from "../lifecycle/job";
 import type {
   EarlyTerminationInput,
   ObjectiveInput,
@@ -51,7 +53,7 @@ export interface SweepTrialArgs {
 }
 
 /** Arguments of a {@link SweepJob}. */
-export interface SweepJobArgs extends WorkspaceArgs {
+export interface SweepJobArgs extends WorkspaceArgs, JobWaitArgs {
   /**
    * The sweep's name (its id in Azure ML). By default it is derived from the Pulumi resource name
    * and a hash of the whole spec, as for a CommandJob; after a failed run the next `up` runs the
@@ -103,26 +105,6 @@ export interface SweepJobArgs extends WorkspaceArgs {
     readonly objectId?: pulumi.Input<string>;
     readonly resourceId?: pulumi.Input<string>;
   }>;
-  /** Wait for the sweep to end before the resource is created. @default true */
-  readonly waitForCompletion?: pulumi.Input<boolean>;
-  /** Stop waiting after this long (the sweep keeps running). @default 86400 (24 hours) */
-  readonly waitTimeoutInSeconds?: pulumi.Input<number>;
-  /** Shortest wait between status polls. @default 2 */
-  readonly minPollIntervalInSeconds?: pulumi.Input<number>;
-  /** Longest wait between status polls. @default 60 */
-  readonly maxPollIntervalInSeconds?: pulumi.Input<number>;
-  /**
-   * Fail the update when the sweep ends Failed or Canceled (a single failed trial does not fail
-   * the sweep). When false, the resource is created with that status.
-   * @default true
-   */
-  readonly failOnJobFailure?: pulumi.Input<boolean>;
-  /**
-   * What destroying the resource does after canceling a sweep that has not ended (and with it
-   * its running trials): `"archive"`, `"retain"` or `"delete"`.
-   * @default "archive"
-   */
-  readonly onDelete?: pulumi.Input<"archive" | "retain" | "delete">;
   /** Bump this to force an update after upgrading this package. */
   readonly providerVersion?: pulumi.Input<string>;
 }
@@ -141,7 +123,7 @@ export interface SweepTrialInputs {
 }
 
 /** Plain inputs the provider receives (after `check`, with the derived facts filled in). */
-export interface SweepJobInputs {
+export interface SweepJobInputs extends JobWaitOptions {
   workspaceId?: string;
   subscriptionId?: string;
   resourceGroupName?: string;
@@ -162,12 +144,6 @@ export interface SweepJobInputs {
   limits?: SweepLimitsInput;
   earlyTermination?: EarlyTerminationInput;
   identity?: JobIdentity;
-  waitForCompletion?: boolean;
-  waitTimeoutInSeconds?: number;
-  minPollIntervalInSeconds?: number;
-  maxPollIntervalInSeconds?: number;
-  failOnJobFailure?: boolean;
-  onDelete?: "archive" | "retain" | "delete";
   providerVersion?: string;
   /** sha256 of the trial's code folder when it is local; set by `check`. */
   codeHash?: string;

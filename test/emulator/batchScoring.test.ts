@@ -4,12 +4,13 @@
  * child job, progress) and really scored results, an MLflow model without a scoring script.
  */
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { copyFileSync, cpSync, readdirSync, readFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
 import { packageFile } from "../../emulator/envs/python";
 import { armGet } from "../support/arm";
-import { deploy, readBlob, removeFolders, type Deployed } from "../support/batch";
+import { deploy, folder, readBlob, removeFolders, type Deployed } from "../support/batch";
 import { getEmulator } from "../support/emulator";
 
 after(removeFolders);
@@ -58,6 +59,25 @@ async function untilEnded(uri: string, name: string): Promise<any[]> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Every absolute path in a JSON document's strings (ARM ids `/subscriptions/…` and URLs aside):
+ * what a machine path in a job would look like to a client.
+ */
+function absolutePaths(value: unknown): string[] {
+  if (typeof value === "string") {
+    return [...value.matchAll(/(?:^|[\s"'=:;,(])(\/(?!\/)[^\s"';,)]*)/g)]
+      .map((m) => m[1])
+      .filter((p) => !/^\/subscriptions\//i.test(p));
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap(absolutePaths);
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => [...absolutePaths(k), ...absolutePaths(v)]);
+  }
+  return [];
 }
 
 const SLOW_FILES = Object.fromEntries(
@@ -144,6 +164,34 @@ describe("emulator batch data plane @emulator", function () {
     expect(children.value.map((c: any) => c.properties.jobType)).to.deep.equal(["Command"]);
   });
 
+  it("shows a client only the variables the deployment set, and no path of this machine, on the scoring job and its child @emulator", async () => {
+    const { info } = getEmulator();
+    const uri = await scoringUri(deployed);
+    const reply = await call("POST", uri, {
+      body: {
+        properties: { InputData: { d: { JobInputType: "UriFolder", Uri: deployed.dataUri } } },
+      },
+    });
+    expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+    const seen = await untilEnded(uri, reply.body.name);
+    // The runner still finds its driver: the scoring ran.
+    expect(seen[seen.length - 1].properties.status).to.equal("Completed");
+    const parent = await armGet(`${info.workspaceId}/jobs/${reply.body.name}`);
+    const children = await armGet(
+      `${info.workspaceId}/jobs?parentJobName=${reply.body.name}&listViewType=All`,
+    );
+    const [listed] = children.value;
+    const child = await armGet(`${info.workspaceId}/jobs/${listed.name}`);
+    expect(child.properties.environmentVariables).to.deep.equal({ SCORE_DELAY_SECONDS: "0.3" });
+    for (const job of [seen[0], seen[seen.length - 1], parent, listed, child]) {
+      expect(absolutePaths(job), job.name).to.deep.equal([]);
+      const text = JSON.stringify(job);
+      for (const local of [packageFile(), os.tmpdir(), os.homedir()]) {
+        expect(text, job.name).not.to.include(`${local}/`);
+      }
+    }
+  });
+
   it("scores an MLflow model without a scoring script, appending a prediction to each row @emulator @python", async function () {
     const deployedMlflow = await deploy(
       { "rows.csv": "a,b\n1,2\n3,1\n" },
@@ -175,5 +223,52 @@ describe("emulator batch data plane @emulator", function () {
     );
     // intercept 1 + 2a - b; the nonce file (no a, b columns) fails alone.
     expect(text!.trim().split("\n")).to.include.members(["1 2 1.0", "3 1 6.0"]);
+  });
+
+  it("scores an MLflow model deployed without an environment, building one from the model's conda.yaml @emulator @python", async function () {
+    // examples/batch-score's iris model (its weights) as an MLflow model, loaded by mlflow.pyfunc.
+    const model = folder({});
+    cpSync(packageFile("test", "fixtures", "batch", "mlflow-iris"), model, { recursive: true });
+    copyFileSync(
+      packageFile("examples", "batch-score", "model", "iris-logistic.json"),
+      path.join(model, "iris-logistic.json"),
+    );
+    const dataDir = packageFile("examples", "batch-score", "data");
+    const flowers = Object.fromEntries(
+      readdirSync(dataDir).map((f) => [f, readFileSync(path.join(dataDir, f), "utf8")]),
+    );
+    const deployedMlflow = await deploy(flowers, {
+      mlflowModelPath: model,
+      withoutEnvironment: true,
+      settings: { miniBatchSize: 1 },
+    });
+    const { info } = getEmulator();
+    const uri = await scoringUri(deployedMlflow);
+    const out = `azureml://datastores/workspaceblobstore/paths/mlflow-iris-out/${path.basename(deployedMlflow.dataUri)}/`;
+    const reply = await call("POST", uri, {
+      body: {
+        properties: {
+          inputData: { flowers: { jobInputType: "UriFolder", uri: deployedMlflow.dataUri } },
+          outputData: { out: { jobOutputType: "UriFolder", uri: out } },
+        },
+      },
+    });
+    expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+    const seen = await untilEnded(uri, reply.body.name);
+    const last = seen[seen.length - 1].properties;
+    expect(last.status, JSON.stringify(last)).to.equal("Completed");
+    const rows = (await readBlob(`${out}predictions.csv`))!.trim().split("\n");
+    // Every flower of the three files gets a species (the nonce file, without columns, fails alone).
+    expect(rows).to.have.length(60);
+    expect(rows).to.include.members([
+      "5.9 3.0 5.1 1.8 virginica",
+      "5.0 3.5 1.3 0.3 setosa",
+      "5.8 2.7 3.9 1.2 versicolor",
+    ]);
+    // The child job a client reads names no environment: none was given.
+    const children = await armGet(
+      `${info.workspaceId}/jobs?parentJobName=${reply.body.name}&listViewType=All`,
+    );
+    expect(children.value[0].properties.environmentId).to.equal(undefined);
   });
 });

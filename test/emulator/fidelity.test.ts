@@ -173,6 +173,124 @@ describe("api-versions Microsoft's clients send", () => {
   });
 });
 
+describe("2021-03-01-preview datastores and batch endpoints, through the router", () => {
+  it("creates a datastore given as contents and reads it back in both shapes @emulator", async () => {
+    const name = uniqueName("legacyds").replace(/-/g, "_");
+    const { info } = getEmulator();
+    const put = await send(
+      "PUT",
+      `${ws()}/datastores/${name}`,
+      "2021-03-01-preview",
+      JSON.stringify({
+        properties: {
+          contents: {
+            contentsType: "AzureBlob",
+            accountName: info.storageAccountName,
+            containerName: "legacy-container",
+            endpoint: "core.windows.net",
+            protocol: "https",
+            credentials: { credentialsType: "None" },
+          },
+          description: "made at 2021-03-01-preview",
+        },
+      }),
+    );
+    expect(put.status, put.text).to.be.oneOf([200, 201]);
+    expect(put.body.properties.contents).to.include({
+      contentsType: "AzureBlob",
+      containerName: "legacy-container",
+    });
+    expect(put.body.properties).to.not.have.property("datastoreType");
+    const now = await send("GET", `${ws()}/datastores/${name}`, "2024-04-01");
+    expect(now.body.properties).to.include({
+      datastoreType: "AzureBlob",
+      containerName: "legacy-container",
+    });
+    const refused = await send(
+      "PUT",
+      `${ws()}/datastores/${name}`,
+      "2021-03-01-preview",
+      JSON.stringify({ properties: { description: "no contents" } }),
+    );
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.contain("properties.contents");
+  });
+
+  it("answers a batch endpoint with traffic instead of defaults @emulator", async () => {
+    const name = uniqueName("legacyep");
+    const put = await send(
+      "PUT",
+      `${ws()}/batchEndpoints/${name}`,
+      "2021-03-01-preview",
+      JSON.stringify({
+        location: getEmulator().info.location,
+        properties: { authMode: "AADToken" },
+      }),
+    );
+    expect(put.status, put.text).to.be.oneOf([200, 201]);
+    expect(put.body.properties.traffic).to.deep.equal({});
+    expect(put.body.properties).to.not.have.property("defaults");
+    const listed = await send("GET", `${ws()}/batchEndpoints`, "2021-03-01-preview");
+    const mine = listed.body.value.find((e: { name: string }) => e.name === name);
+    expect(mine.properties.scoringUri).to.match(/^https:\/\//);
+    await send("DELETE", `${ws()}/batchEndpoints/${name}`, "2024-04-01");
+  });
+});
+
+describe("2021-10-01 job inputs, through the router", () => {
+  it("takes a command job with a Dataset input and answers it with 2021-10-01's input types @emulator", async () => {
+    const name = uniqueName("v2021job");
+    const env = uniqueName("v2021env");
+    const envPut = await send(
+      "PUT",
+      `${ws()}/environments/${env}/versions/1`,
+      "2024-04-01",
+      JSON.stringify({ properties: { image: "python:3.11-slim" } }),
+    );
+    expect(envPut.status, envPut.text).to.be.oneOf([200, 201]);
+    const data = await send(
+      "PUT",
+      `${ws()}/data/${name}/versions/1`,
+      "2024-04-01",
+      JSON.stringify({
+        properties: {
+          dataType: "uri_folder",
+          dataUri: "azureml://datastores/workspaceblobstore/paths/x/",
+        },
+      }),
+    );
+    expect(data.status, data.text).to.be.oneOf([200, 201]);
+    const dataId = `${ws()}/data/${name}/versions/1`;
+    const put = await send(
+      "PUT",
+      `${ws()}/jobs/${name}`,
+      "2021-10-01",
+      JSON.stringify({
+        properties: {
+          jobType: "Command",
+          command: "echo ${{inputs.d}}",
+          environmentId: `${ws()}/environments/${env}/versions/1`,
+          computeId: `${ws()}/computes/cpu-cluster`,
+          inputs: { d: { jobInputType: "Dataset", datasetId: dataId, mode: "ReadOnlyMount" } },
+          outputs: { out: { jobOutputType: "Uri" } },
+        },
+      }),
+    );
+    expect(put.status, put.text).to.be.oneOf([200, 201]);
+    expect(put.body.properties.inputs.d).to.deep.include({
+      jobInputType: "Dataset",
+      datasetId: dataId,
+    });
+    expect(put.body.properties.outputs.out.jobOutputType).to.equal("Uri");
+    const now = await send("GET", `${ws()}/jobs/${name}`, "2024-04-01");
+    expect(now.body.properties.inputs.d).to.deep.include({
+      jobInputType: "uri_folder",
+      uri: dataId,
+    });
+    await send("POST", `${ws()}/jobs/${name}/cancel`, "2024-04-01");
+  });
+});
+
 describe("bodies built the way shell scripts build them", () => {
   // What `BODY="{\"properties\": {\"condaFile\": \"$(cat env.yml)\", ...}}"; curl -d "$BODY"` sends.
   const conda = "name: lightgbm\nchannels:\n  - conda-forge\ndependencies:\n\t- python=3.10\n";

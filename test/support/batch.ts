@@ -82,6 +82,8 @@ export interface DeployOptions {
   mlflowModelPath?: string;
   /** The environment's conda file (text); image-only (the machine's python3) without it. */
   condaFile?: string;
+  /** No environment on the deployment (allowed for an MLflow model: built from its files). */
+  withoutEnvironment?: boolean;
 }
 
 export interface Deployed {
@@ -138,7 +140,9 @@ export async function deploy(
           },
         }
       : { modelType: "mlflow_model" }),
-    environmentId: (env.outs as { assetId: string }).assetId,
+    ...(options.withoutEnvironment === true
+      ? {}
+      : { environmentId: (env.outs as { assetId: string }).assetId }),
     compute: "cpu-cluster",
     miniBatchSize: 2,
     maxConcurrencyPerInstance: 2,

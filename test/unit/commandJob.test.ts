@@ -352,6 +352,30 @@ describe("CommandJob diff", function () {
   });
 });
 
+describe("CommandJob update", function () {
+  it("an update of wait options alone sends nothing and keeps the job's results @unit", async () => {
+    const checkedOld = (await checked(job())).inputs;
+    const before = {
+      ...checkedOld,
+      name: checkedOld.baseName,
+      jobId: `${WS}/jobs/${checkedOld.baseName}`,
+      status: "Completed",
+      metrics: { accuracy: 0.96 },
+      parameters: { learning_rate: "0.1" },
+      outputUris: { model: `azureml://jobs/${checkedOld.baseName}/outputs/model` },
+    } as unknown as CommandJobOutputs;
+    const news = (await checked(job({ failOnJobFailure: false, onDelete: "delete" }))).inputs;
+    // No session is opened: the workspace id names no reachable service.
+    const outs = (await lifecycle.update("id", before, news)).outs!;
+    expect(outs.failOnJobFailure).to.equal(false);
+    expect(outs.onDelete).to.equal("delete");
+    expect(outs.status).to.equal("Completed");
+    expect(outs.metrics).to.deep.equal({ accuracy: 0.96 });
+    expect(outs.outputUris).to.deep.equal(before.outputUris);
+    expect(outs.name).to.equal(before.name);
+  });
+});
+
 describe("CommandJob request bodies and helpers", function () {
   it("builds the Jobs_CreateOrUpdate body with REST names, literals as strings @unit", () => {
     const body = commandJobBody(

@@ -4,6 +4,9 @@
  * trials are counted and the failure reads.
  */
 import { expect } from "chai";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as lifecycle from "../../provider/lifecycle/sweepJob";
 import {
   countTrials,
@@ -233,6 +236,89 @@ describe("SweepJob diff", function () {
       replaces: [],
     });
     expect(await lifecycle.diff("id", olds, old)).to.deep.equal({ changes: false, replaces: [] });
+  });
+});
+
+describe("SweepJob diff and update, shared with CommandJob", function () {
+  async function olds(inputs: SweepJobInputs): Promise<SweepJobOutputs> {
+    const old = (await checked(inputs)).inputs;
+    return { ...old, name: old.baseName } as unknown as SweepJobOutputs;
+  }
+
+  it("wait and delete options and the provider's own code change no sweep; an explicit new name replaces it @unit", async () => {
+    const before = await olds(sweep());
+    for (const change of [
+      { waitForCompletion: false },
+      { waitTimeoutInSeconds: 600 },
+      { maxPollIntervalInSeconds: 10 },
+      { failOnJobFailure: false },
+      { onDelete: "retain" as const },
+    ]) {
+      const news = (await checked(sweep(change))).inputs;
+      expect(await lifecycle.diff("id", before, news), JSON.stringify(change)).to.deep.equal({
+        changes: true,
+        replaces: [],
+      });
+    }
+    const same = (await checked(sweep())).inputs;
+    expect(
+      await lifecycle.diff(
+        "id",
+        { ...before, __provider: "old code" } as never,
+        {
+          ...same,
+          __provider: "new code",
+        } as never,
+      ),
+    ).to.deep.equal({ changes: false, replaces: [] });
+    const renamed = (await checked(sweep({ name: "tune-again" }))).inputs;
+    expect((await lifecycle.diff("id", before, renamed)).replaces).to.deep.equal(["name"]);
+  });
+
+  it("a trial's local code compares by content: a moved copy keeps the sweep, an edit replaces it @unit", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "sweep-code-"));
+    try {
+      const a = path.join(dir, "a");
+      cpSync("test/fixtures/code-hash-vectors/src", a, { recursive: true });
+      const b = path.join(dir, "b");
+      cpSync(a, b, { recursive: true });
+      const withCode = (code: string) => sweep({ trial: { ...sweep().trial, code } });
+      const before = await olds(withCode(a));
+      const moved = (await checked(withCode(b))).inputs;
+      expect(moved.specHash).to.equal(before.specHash);
+      expect(await lifecycle.diff("id", before, moved)).to.deep.equal({
+        changes: true,
+        replaces: [],
+      });
+      writeFileSync(path.join(b, "extra.py"), "print(1)\n");
+      const edited = (await checked(withCode(b))).inputs;
+      expect(await lifecycle.diff("id", before, edited)).to.deep.equal({
+        changes: true,
+        replaces: ["trial"],
+        deleteBeforeReplace: false,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("an update of wait options alone sends nothing and keeps the sweep's results @unit", async () => {
+    const before = {
+      ...(await olds(sweep())),
+      jobId: `${WS}/jobs/tune-1`,
+      status: "Completed",
+      bestTrialName: "tune-1_0",
+      bestPrimaryMetric: 0.12,
+      bestHyperparameters: { learning_rate: 0.3, boosting: "gbdt" },
+    } as SweepJobOutputs;
+    const news = (await checked(sweep({ waitForCompletion: false }))).inputs;
+    // No session is opened: the workspace id names no reachable service.
+    const outs = (await lifecycle.update("id", before, news)).outs!;
+    expect(outs.waitForCompletion).to.equal(false);
+    expect(outs.status).to.equal("Completed");
+    expect(outs.bestTrialName).to.equal("tune-1_0");
+    expect(outs.bestHyperparameters).to.deep.equal({ learning_rate: 0.3, boosting: "gbdt" });
+    expect(outs.name).to.equal(before.name);
   });
 });
 
