@@ -15,26 +15,23 @@
  *
  * The emulator and the throwaway stack are removed at the end.
  */
-import * as path from "node:path";
 import { startEmulator, type RunningEmulator } from "../emulator";
 import type { RequestRecord } from "../emulator/requestLog";
 import { ensureEngine } from "../tools/engine";
-import { changes, createEngineStack, type EngineStack } from "../tools/stack";
-import { findRepoRoot } from "../tools/userProject";
-import { loadProgram, resolveExample } from "./runner";
+import { exampleStack } from "../tools/exampleStack";
+import { changes, type EngineStack } from "../tools/stack";
 
 const print = (line: string) => console.log(line);
 
 /** One program the demo can run: its folder under examples/ and what it does with its stack. */
 interface Demo {
   readonly example: string;
-  readonly configNamespace: string;
   run(stack: EngineStack, emulator: RunningEmulator): Promise<void>;
 }
 
 const DEMOS: Record<string, Demo> = {
-  flow: { example: "flow", configNamespace: "azureml-flow", run: runFlow },
-  train: { example: "train", configNamespace: "azureml-train", run: runTrain },
+  flow: { example: "flow", run: runFlow },
+  train: { example: "train", run: runTrain },
 };
 
 /** Requests of a run by plane (ARM, blob, MLflow, …), managed-identity token requests left out. */
@@ -140,8 +137,6 @@ async function main(argv: readonly string[]): Promise<void> {
   print(`Pulumi engine: pulumi v${engine.version} (${engine.bin})`);
   const emulator = await startEmulator();
   const { info } = emulator;
-  const repoRoot = findRepoRoot();
-  const example = resolveExample(path.join(repoRoot, "examples", demo.example), repoRoot);
   try {
     // What a CI job exports after `npx azureml-emulator`: DefaultAzureCredential's
     // managed-identity source picks these up, in the provider host the engine starts.
@@ -153,18 +148,11 @@ async function main(argv: readonly string[]): Promise<void> {
     print(`Azure ML emulator: ${info.armEndpoint} (workspace ${info.workspaceName}, with MLflow)`);
     print(`Program: examples/${demo.example}`);
     print("");
-    const stack = await createEngineStack({
+    const stack = await exampleStack({
       engine,
-      projectName: example.project,
+      example: demo.example,
+      emulator: info,
       stackName: "demo",
-      program: loadProgram(example.modulePath),
-      files: [example.projectDir],
-      config: {
-        "azureml:armEndpoint": info.armEndpoint,
-        "azureml:subscriptionId": info.subscriptionId,
-        [`${demo.configNamespace}:resourceGroupName`]: info.resourceGroupName,
-        [`${demo.configNamespace}:workspaceName`]: info.workspaceName,
-      },
       onOutput: (text) => process.stdout.write(text),
     });
     try {

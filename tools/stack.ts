@@ -58,6 +58,11 @@ export interface RunResult {
   readonly outputs: Readonly<Record<string, unknown>>;
   /** Error and warning diagnostics, with their resource URN when they have one. */
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * Info diagnostics in the order the engine reported them: what providers said while they worked
+   * (`pulumi.log.info`, e.g. a job's status changes), with their resource URN.
+   */
+  readonly progress: readonly Diagnostic[];
   /** The CLI's own text output. */
   readonly output: string;
   /** The engine's count of resources per operation ("create", "update", "same", …). */
@@ -246,6 +251,7 @@ function engineStack(
   ): Promise<RunResult> {
     const steps: Step[] = [];
     const diagnostics: Diagnostic[] = [];
+    const progress: Diagnostic[] = [];
     const drift: { op: "update" | "delete"; name: string }[] = [];
     let changeSummary: Record<string, number> = {};
     let outputs: Record<string, unknown> = {};
@@ -294,12 +300,23 @@ function engineStack(
           message: diagnostic.message,
         });
       }
+      if (diagnostic && diagnostic.severity === "info" && !diagnostic.ephemeral) {
+        progress.push({ severity: "info", urn: diagnostic.urn, message: diagnostic.message });
+      }
     };
     const onOutput = (text: string) => {
       output += text;
       options.onOutput?.(text);
     };
-    const result = () => ({ steps, outputs, diagnostics, output, changeSummary, drift });
+    const result = () => ({
+      steps,
+      outputs,
+      diagnostics,
+      progress,
+      output,
+      changeSummary,
+      drift,
+    });
     try {
       const returned = await body({ onEvent, onOutput });
       if (returned && returned.outputs) {

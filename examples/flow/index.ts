@@ -6,15 +6,18 @@
  * is the best trial's MLflow model (LightGBM fitted on the species names) and the deployment has
  * no scoring script: the emulator loads it with mlflow.pyfunc and appends the predicted species
  * to each row (see emulator/DIFFERENCES.md, "Batch scoring driver"). The deployment gets the
- * training environment, which the emulator needs (Azure builds one from the model's
- * dependencies). Paths are relative to this project directory (examples/flow).
+ * training environment: optional for an MLflow model (Azure, and the emulator, would build one
+ * from the model's own conda.yaml), given here so scoring reuses the environment training built.
+ * Paths are relative to this project directory (examples/flow).
  *
  * Stack config (namespace `azureml-flow`): `resourceGroupName`, `workspaceName`, optionally
- * `compute` (default `cpu-cluster`, for training and scoring), `minimumAccuracy` (the gate,
- * default 0.9), `maxTotalTrials` (default 2) and `maxConcurrentTrials` (default 2), plus the
- * provider settings described in README.md, and `folder` (default `.`): this example's folder
- * relative to the Pulumi project directory, `examples/flow` when run from the repository's root
- * Pulumi.yaml.
+ * `compute` (default `cpu-cluster`, for training and scoring), `numBoostRound` (LightGBM's boosting
+ * rounds in the training and every trial, default 30), `minimumAccuracy` (the gate, default 0.9),
+ * `maxTotalTrials` (default 2) and `maxConcurrentTrials` (default 2), `miniBatchSize` (files per
+ * mini-batch of the deployment, default 10), `tags` (a JSON object of tags on the endpoint and
+ * the deployment, default none), plus the provider settings described in README.md, and `folder`
+ * (default `.`): this example's folder relative to the Pulumi project directory, `examples/flow`
+ * when run from the repository's root Pulumi.yaml.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -34,6 +37,7 @@ export function program() {
   const compute = config.get("compute") ?? "cpu-cluster";
   const folder = config.get("folder") ?? ".";
   const local = (file: string) => (folder === "." ? file : `${folder}/${file}`);
+  const numBoostRound = config.getNumber("numBoostRound", { min: 1 }) ?? 30;
 
   const train = new TrainingRun("iris-train", {
     ...workspace,
@@ -45,8 +49,8 @@ export function program() {
     dataInputName: "iris",
     command:
       "python train.py --iris-csv ${{inputs.iris}} --learning-rate ${{inputs.learning_rate}} " +
-      "--model-output ${{outputs.model}}",
-    inputs: { learning_rate: 0.1 },
+      "--num-boost-round ${{inputs.num_boost_round}} --model-output ${{outputs.model}}",
+    inputs: { learning_rate: 0.1, num_boost_round: numBoostRound },
     outputs: { model: { type: "mlflow_model" } },
     compute,
     experimentName: "iris-flow",
@@ -69,7 +73,7 @@ export function program() {
       command:
         "python train.py --iris-csv ${{inputs.iris}} " +
         "--learning-rate ${{search_space.learning_rate}} --boosting ${{search_space.boosting}} " +
-        "--model-output ${{outputs.model}}",
+        `--num-boost-round ${numBoostRound} --model-output \${{outputs.model}}`,
       inputs: { iris: { type: "uri_file", path: train.data!.assetReference } },
       outputs: { model: { type: "mlflow_model" } },
     },
@@ -88,7 +92,8 @@ export function program() {
     model: sweep.model,
     environment: train.environment!,
     compute,
-    miniBatchSize: 10,
+    miniBatchSize: config.getNumber("miniBatchSize", { min: 1 }) ?? 10,
+    tags: config.getObject<Record<string, string>>("tags"),
   });
 
   const scoring = new ScoringRun("iris-scoring", {

@@ -465,7 +465,18 @@ export async function create(
     },
     { path: session.path, operation: BATCH_OPERATION.deploymentDelete, what },
   );
+  await reportDeploymentState(what, live);
   return { id: live.id, outs: outputsOf(inputs, session, live) };
+}
+
+/** The `pulumi up` line saying what state a created or updated deployment is in and what it serves. */
+async function reportDeploymentState(what: string, live: BatchDeploymentResource): Promise<void> {
+  const model = live.properties.model?.assetId ?? "";
+  const at = model.toLowerCase().lastIndexOf("/models/");
+  await reportProgress(
+    `${what}: ${live.properties.provisioningState ?? "provisioned"}` +
+      (model === "" ? "." : `, serving ${at >= 0 ? model.slice(at + 1) : model}.`),
+  );
 }
 
 export async function read(
@@ -559,6 +570,7 @@ export async function update(
       BATCH_OPERATION.deploymentGet,
     );
   }
+  await reportDeploymentState(what, live);
   return { outs: outputsOf(inputs, session, live) };
 }
 

@@ -3,15 +3,16 @@
  * the provider host through `await import("pulumi-azureml/provider/lifecycle/batchScoringJob")`.
  *
  * - check: the inputs judged, naming the property; `invocationHash` derived (pure) from the
- *   endpoint, deployment, input, output and settings.
+ *   endpoint, the deployment (or, when none is named, the deployment the endpoint defaults to),
+ *   the model it serves, the input, output and settings.
  * - create: finds a job marked with that hash (Jobs_List filtered on the property, then checked
  *   here) and adopts it; otherwise POSTs to the endpoint's scoring URI with a token for
  *   `https://ml.azure.com`. The POST is never retried blindly: after a failure that may have
  *   reached the service (a dropped connection, a 5xx), the mark is looked for first and the POST
  *   sent again only when no job carries it. Then the job is polled through the ARM jobs API until
  *   it ends, the mini-batches done printed as they change.
- * - diff: every input that changes what is scored makes a new run (a replacement); the wait
- *   timeout changes in place.
+ * - diff: every input that changes what is scored makes a new run (a replacement), a new model
+ *   served by the same deployment among them; the wait timeout changes in place.
  * - delete: a running job is canceled; the job and its results stay.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -77,6 +78,8 @@ export const SCORING_DEFAULTS = {
 export const RUN_FIELDS = [
   "endpointId",
   "deploymentName",
+  "defaultDeploymentName",
+  "servedModelId",
   "input",
   "inputType",
   "outputPath",
@@ -90,12 +93,20 @@ export const RUN_FIELDS = [
   "providerVersion",
 ] as const;
 
-/** The hash marking a run (pure): what is scored, where, and how. */
+/**
+ * The hash marking a run (pure): what is scored, by which deployment serving which model, where,
+ * and how. ARM ids count without their case; fields not given leave the hash as it was before
+ * they existed.
+ */
 export function invocationHash(inputs: Inputs): string {
   const fields: Record<string, unknown> = {};
   for (const key of RUN_FIELDS) {
     if (key !== "providerVersion") {
-      fields[key] = key === "endpointId" ? String(inputs[key]).toLowerCase() : inputs[key];
+      const value = inputs[key];
+      fields[key] =
+        key === "endpointId" || (key === "servedModelId" && isArmId(value))
+          ? String(value).toLowerCase()
+          : value;
     }
   }
   fields.inputType = inputs.inputType ?? SCORING_DEFAULTS.inputType;
@@ -118,6 +129,10 @@ export function derivedOutputUri(
   }
   const suffix = attempt > 0 ? `-r${attempt}` : "";
   return `azureml://datastores/${SCORING_DEFAULTS.outputDatastore}/paths/batch/${endpointName}/${hash.slice(0, 16)}${suffix}/`;
+}
+
+function isArmId(value: unknown): boolean {
+  return typeof value === "string" && value.toLowerCase().startsWith("/subscriptions/");
 }
 
 const OUTPUT_PATH =
@@ -169,6 +184,33 @@ export async function check(
     if (failure) {
       failures.add("deployment", failure);
     }
+  }
+  if (inputs.defaultDeploymentName !== undefined) {
+    if (inputs.deploymentName !== undefined) {
+      failures.add(
+        "defaultDeployment",
+        "[deployment] and [defaultDeployment] are mutually exclusive: name the deployment that scores, or the default deployment resource when none is named.",
+      );
+    } else {
+      const failure = endpointNameFailure(
+        "defaultDeployment",
+        "batch deployment",
+        inputs.defaultDeploymentName,
+      );
+      if (failure) {
+        failures.add("defaultDeployment", failure);
+      }
+    }
+  }
+  if (
+    inputs.servedModelId !== undefined &&
+    isKnown(inputs.servedModelId) &&
+    (typeof inputs.servedModelId !== "string" || inputs.servedModelId === "")
+  ) {
+    failures.add(
+      "model",
+      `[model] must be a model version's ARM id or azureml:<name>:<version>, got "${String(inputs.servedModelId)}".`,
+    );
   }
   checkInput(inputs.input, failures);
   checkChoice(inputs.inputType, "inputType", INPUT_TYPES, failures);
@@ -224,8 +266,12 @@ export async function diff(
     ? ["waitTimeoutInSeconds"]
     : [];
   if (replaces.length > 0) {
+    const served =
+      replaces.includes("servedModelId") && isKnown(news.servedModelId)
+        ? ` (the deployment serves ${String(news.servedModelId)} now)`
+        : "";
     await reportProgress(
-      `BatchScoringJob ${olds.jobName}: ${replaces.join(", ")} changed, so a new scoring run replaces it (the old results stay).`,
+      `BatchScoringJob ${olds.jobName}: ${replaces.join(", ")} changed${served}, so a new scoring run replaces it (the old results stay).`,
     );
   }
   return { changes: replaces.length > 0 || updates.length > 0, replaces };
@@ -380,7 +426,11 @@ function outputsOf(s: ScoringSession, inputs: Inputs, job: JobResource, error?: 
     outputs?: Record<string, { uri?: string }>;
     settings?: { outputFileName?: string };
   };
-  const deployment = props.properties?.["azureml.deploymentname"] ?? inputs.deploymentName ?? "";
+  const deployment =
+    props.properties?.["azureml.deploymentname"] ??
+    inputs.deploymentName ??
+    inputs.defaultDeploymentName ??
+    "";
   const outputUri =
     Object.values(props.outputs ?? {})[0]?.uri ??
     derivedOutputUri(s.endpointName, inputs.invocationHash as string, inputs.outputPath);
@@ -519,8 +569,12 @@ export async function create(
   if (firstRows !== undefined) {
     outs.firstRows = firstRows;
   }
+  const scored =
+    outs.miniBatches === undefined
+      ? ""
+      : `, mini-batches ${outs.miniBatchesCompleted ?? 0}/${outs.miniBatches} scored`;
   await reportProgress(
-    `BatchScoringJob ${job.name}: ${status}; predictions at ${outs.predictionsUri}.`,
+    `BatchScoringJob ${job.name}: ${status}${scored}; predictions at ${outs.predictionsUri}.`,
   );
   return { id: outs.jobId, outs };
 }

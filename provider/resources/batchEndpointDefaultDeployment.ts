@@ -53,6 +53,11 @@ export class BatchEndpointDefaultDeployment extends pulumi.dynamic.Resource {
   declare readonly endpointName: pulumi.Output<string>;
   declare readonly deploymentName: pulumi.Output<string>;
   declare readonly previousDeploymentName: pulumi.Output<string | undefined>;
+  /**
+   * The {@link BatchDeployment} resource given as [deployment] (undefined for a name): what a
+   * {@link BatchScoringJob} naming no deployment reads the served model from.
+   */
+  public readonly deploymentResource: pulumi.CustomResource | undefined;
 
   /**
    * @param name The _unique_ name of the resource.
@@ -85,5 +90,6 @@ export class BatchEndpointDefaultDeployment extends pulumi.dynamic.Resource {
       "azureml",
       "BatchEndpointDefaultDeployment",
     );
+    this.deploymentResource = isResource ? (deployment as pulumi.CustomResource) : undefined;
   }
 }

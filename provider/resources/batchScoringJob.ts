@@ -13,6 +13,19 @@ export interface BatchScoringJobArgs {
    */
   readonly deployment?: pulumi.Input<string> | pulumi.CustomResource;
   /**
+   * When no [deployment] is named: the {@link BatchEndpointDefaultDeployment} that makes one the
+   * endpoint's default (or the default deployment's name). The run scores again when it names
+   * another deployment, or (given the resource, with a {@link BatchDeployment}) when that
+   * deployment serves another model. Mutually exclusive with [deployment].
+   */
+  readonly defaultDeployment?: pulumi.Input<string> | pulumi.CustomResource;
+  /**
+   * The model the scoring deployment serves (a {@link ModelVersion}, its ARM id or
+   * `azureml:<name>:<version>`): a change scores again. Taken from [deployment] or
+   * [defaultDeployment] when they are resources; give it when they are names.
+   */
+  readonly model?: pulumi.Input<string> | pulumi.CustomResource;
+  /**
    * The data to score: an `azureml://datastores/<ds>/paths/<p>` URI, an https URL, a data asset
    * (a {@link DataVersion}, its ARM id, or `azureml:<name>:<version>`).
    */
@@ -52,6 +65,10 @@ export interface BatchScoringJobArgs {
 export interface BatchScoringJobInputs {
   endpointId: string;
   deploymentName?: string;
+  /** With no [deploymentName]: the deployment the endpoint defaults to, which scores. */
+  defaultDeploymentName?: string;
+  /** The model the scoring deployment serves: a change is a new run. */
+  servedModelId?: string;
   input: string;
   inputType?: BatchInputType;
   outputPath?: string;
@@ -64,7 +81,10 @@ export interface BatchScoringJobInputs {
   experimentName?: string;
   waitTimeoutInSeconds?: number;
   providerVersion?: string;
-  /** Set by check: the hash of (endpoint, deployment, input, output, settings) marking the run. */
+  /**
+   * Set by check: the hash of (endpoint, deployment or default deployment, served model, input,
+   * output, settings) marking the run.
+   */
   invocationHash?: string;
 }
 
@@ -126,7 +146,13 @@ export class BatchScoringJob extends pulumi.dynamic.Resource {
    * @param opts A bag of options that control this resource's behavior.
    */
   constructor(name: string, args: BatchScoringJobArgs, opts?: pulumi.CustomResourceOptions) {
-    const { endpoint, deployment, input, ...rest } = args;
+    const { endpoint, deployment, defaultDeployment, model, input, ...rest } = args;
+    const named = deployment ?? defaultDeployment;
+    // What the scoring deployment serves: the model of the BatchDeployment resource given (or of
+    // the one a BatchEndpointDefaultDeployment resource makes the default), else the model given.
+    const served = pulumi.CustomResource.isInstance(named)
+      ? servedDeploymentOf(named as pulumi.CustomResource)
+      : undefined;
     super(
       batchScoringJobProvider,
       name,
@@ -153,6 +179,14 @@ export class BatchScoringJob extends pulumi.dynamic.Resource {
             : pulumi.CustomResource.isInstance(deployment)
               ? (deployment as unknown as { name: pulumi.Output<string> }).name
               : deployment,
+        defaultDeploymentName:
+          defaultDeployment === undefined
+            ? undefined
+            : pulumi.CustomResource.isInstance(defaultDeployment)
+              ? (defaultDeployment as unknown as { deploymentName: pulumi.Output<string> })
+                  .deploymentName
+              : defaultDeployment,
+        servedModelId: model !== undefined ? armIdOf(model) : served?.modelId,
         input: armIdOf(input),
       },
       opts,
@@ -160,4 +194,23 @@ export class BatchScoringJob extends pulumi.dynamic.Resource {
       "BatchScoringJob",
     );
   }
+}
+
+/**
+ * The BatchDeployment resource behind `resource`: itself, or the deployment a
+ * BatchEndpointDefaultDeployment resource was given; undefined for a deployment given by name.
+ */
+function servedDeploymentOf(
+  resource: pulumi.CustomResource,
+): { modelId: pulumi.Output<string> } | undefined {
+  const fields = resource as unknown as {
+    modelId?: pulumi.Output<string>;
+    deploymentResource?: pulumi.CustomResource;
+  };
+  if (pulumi.Output.isInstance(fields.modelId)) {
+    return { modelId: fields.modelId };
+  }
+  return fields.deploymentResource === undefined
+    ? undefined
+    : servedDeploymentOf(fields.deploymentResource);
 }

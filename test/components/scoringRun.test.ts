@@ -58,7 +58,10 @@ describe("ScoringRun component", function () {
       input: "/assets/flowers",
       inputType: "uri_folder",
       miniBatchSize: 2,
+      // What the deployment serves is part of the run: a new model scores again.
+      servedModelId: "/ids/model",
     });
+    expect(job.defaultDeploymentName).to.equal(undefined);
     expect(job.outputPath).to.match(
       /^azureml:\/\/datastores\/workspaceblobstore\/paths\/batch\/iris-scorer\/[0-9a-f]{16}\/$/,
     );
@@ -94,6 +97,39 @@ describe("ScoringRun component", function () {
         /\[input\].*\[dataPath\]/,
       );
     }
+  });
+
+  it("a BatchScoringJob naming no deployment scores with the default deployment's resource: its deployment name and the model that deployment serves are the run's @unit", async () => {
+    const seen = await recordResources("scoring-default", (type) =>
+      type.endsWith(":BatchDeployment")
+        ? { createdAt: "2026-12-07T00:00:00Z", modelId: "/ids/model-7" }
+        : type.endsWith(":BatchEndpointDefaultDeployment")
+          ? { deploymentName: "green" }
+          : {},
+    );
+    const r = await import("../../index.js");
+    const endpoint = new r.BatchEndpoint("ep", { ...WORKSPACE });
+    const green = new r.BatchDeployment("green", {
+      endpoint,
+      name: "green",
+      model: "/ids/model-7",
+      compute: "batch-cluster",
+    });
+    const byDefault = new r.BatchEndpointDefaultDeployment("ep-default", {
+      endpoint,
+      deployment: green,
+    });
+    const job = new r.BatchScoringJob("score", {
+      endpoint,
+      defaultDeployment: byDefault,
+      input: "azureml:flowers:1",
+    });
+    await settled(job);
+    expect(seen.find((x) => x.name === "score")!.inputs).to.include({
+      defaultDeploymentName: "green",
+      servedModelId: "/ids/model-7",
+    });
+    expect(seen.find((x) => x.name === "score")!.inputs.deploymentName).to.equal(undefined);
   });
 
   it("derives one results folder per model, data and settings, the same for the same run @unit", () => {

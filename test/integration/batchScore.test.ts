@@ -5,32 +5,17 @@
  * nothing and invokes nothing.
  */
 import { expect } from "chai";
-import * as path from "node:path";
-import { loadProgram, resolveExample } from "../../examples/runner";
-import { changes, type EngineStack } from "../../tools/stack";
+import { changes } from "../../tools/stack";
 import { getEmulator, uniqueName } from "../support/emulator";
-import { emulatorStack, useEngine } from "../support/engine";
-import { findRepoRoot } from "../support/userProject";
+import { useExampleStacks } from "../support/exampleStack";
 
 describe("examples/batch-score through the Pulumi engine @engine", function () {
-  const engine = useEngine(this);
-  let stack: EngineStack | undefined;
-  after(async () => {
-    await stack?.close();
-  });
+  const examples = useExampleStacks(this);
 
   it("deploys the model for batch scoring, scores 60 flowers and exports the first predictions, and a second up starts no job @engine", async () => {
-    const repoRoot = findRepoRoot();
-    const example = resolveExample(path.join(repoRoot, "examples", "batch-score"), repoRoot);
-    const { info } = getEmulator();
-    stack = await emulatorStack(engine(), example.project, loadProgram(example.modulePath), {
-      files: [example.projectDir],
-      config: {
-        [`${example.project}:resourceGroupName`]: info.resourceGroupName,
-        [`${example.project}:workspaceName`]: info.workspaceName,
-        // Endpoint names are unique per region: one of this run's own.
-        [`${example.project}:endpointName`]: uniqueName("iris"),
-      },
+    const stack = await examples.stack("batch-score", {
+      // Endpoint names are unique per region: one of this run's own.
+      "azureml-batch-score:endpointName": uniqueName("iris"),
     });
 
     const deployed = (await stack.up()).outputs;

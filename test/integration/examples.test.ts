@@ -7,33 +7,20 @@ import { expect } from "chai";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadProgram, resolveExample } from "../../examples/runner";
-import { changes, stepSummary, UNKNOWN_VALUE, type EngineStack } from "../../tools/stack";
+import { changes, stepSummary, UNKNOWN_VALUE } from "../../tools/stack";
 import { getEmulator } from "../support/emulator";
-import { emulatorStack, useEngine } from "../support/engine";
+import { useExampleStacks } from "../support/exampleStack";
 import { findRepoRoot } from "../support/userProject";
 
 describe("examples/assets through the Pulumi engine @engine", function () {
-  const engine = useEngine(this);
-  let stack: EngineStack | undefined;
-
-  after(async () => {
-    await stack?.close();
-  });
+  const examples = useExampleStacks(this);
 
   // One scenario, like a multi-step integration test: each step needs the state the previous left,
   // so the steps stay together (a --grep can never run one alone on the wrong state).
   it("previews, deploys, changes nothing on a second up, replaces only edited code, and destroys @engine", async () => {
     const repoRoot = findRepoRoot();
-    const example = resolveExample(path.join(repoRoot, "examples", "assets"), repoRoot);
     const { info } = getEmulator();
-    stack = await emulatorStack(engine(), example.project, loadProgram(example.modulePath), {
-      files: [example.projectDir],
-      config: {
-        "azureml-assets:resourceGroupName": info.resourceGroupName,
-        "azureml-assets:workspaceName": info.workspaceName,
-      },
-    });
+    const stack = await examples.stack("assets");
     // Code versions are reused by content hash: make this run's code its own.
     await fs.writeFile(
       path.join(stack.dir, "src", "run-id.txt"),

@@ -10,16 +10,10 @@
  * (jobs run for real), so a seed reproduces the same draws, not always the same faulted requests.
  */
 import { expect } from "chai";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { Agent, request } from "undici";
-import { loadProgram, resolveExample } from "../../examples/runner";
-import { startEmulator, type RunningEmulator } from "../../emulator/index";
+import type { RunningEmulator } from "../../emulator/index";
 import type { FaultRequest, FaultRule } from "../../emulator/faults";
-import { createEngineStack, type EngineStack, type RunResult } from "../../tools/stack";
-import { testCertDir } from "../support/emulator";
-import { useEngine } from "../support/engine";
-import { findRepoRoot } from "../support/userProject";
+import type { RunResult } from "../../tools/stack";
+import { armList as listOn, useExampleStacks } from "../support/exampleStack";
 
 /** The seed the rules' PRNGs derive from; each rule gets `seed + its index`. */
 const SEED = Number(process.env.AZUREML_FAULT_SEED ?? 20261207);
@@ -87,56 +81,15 @@ interface StateResource {
 }
 
 describe("examples/flow through the Pulumi engine under faults @engine", function () {
-  const engine = useEngine(this);
+  const examples = useExampleStacks(this, { mlflow: true });
   this.timeout(1_800_000);
-  let emulator: RunningEmulator | undefined;
-  let stack: EngineStack | undefined;
-  let dispatcher: Agent | undefined;
 
-  before(async () => {
-    emulator = await startEmulator({
-      certDir: testCertDir(),
-      progression: { mode: "polls", polls: 1 },
-      retryAfterInSeconds: 0,
-    });
-    dispatcher = new Agent({ connect: { ca: fs.readFileSync(emulator.info.caCertPath) } });
-  });
-  after(async () => {
-    await stack?.close();
-    await emulator?.close();
-    await dispatcher?.close();
-  });
-
-  /** Every item of an ARM list (following nextLink), archived ones included. Faults are off. */
+  /** Every item of an ARM list under the workspace, archived jobs and assets included. Faults are off. */
   async function armList(relative: string): Promise<any[]> {
-    const { info } = emulator!;
+    const emulator = examples.emulator();
     // Jobs and the assets that have the parameter are listed with archived ones.
-    const view = /^\/(jobs|environments|data|models)\b/.test(relative) ? "&listViewType=All" : "";
-    let url: string | undefined =
-      `${info.armEndpoint}${workspacePath()}${relative}` +
-      `${relative.includes("?") ? "&" : "?"}api-version=2024-04-01${view}`;
-    const items: any[] = [];
-    while (url !== undefined) {
-      const response = await request(url, {
-        headers: { authorization: `Bearer ${info.token}` },
-        dispatcher,
-      });
-      const body = JSON.parse(await response.body.text());
-      if (response.statusCode !== 200) {
-        throw new Error(`GET ${relative}: ${response.statusCode} ${JSON.stringify(body)}`);
-      }
-      items.push(...(body.value as any[]));
-      url = body.nextLink;
-    }
-    return items;
-  }
-
-  function workspacePath(): string {
-    const { info } = emulator!;
-    return (
-      `/subscriptions/${info.subscriptionId}/resourceGroups/${info.resourceGroupName}` +
-      `/providers/Microsoft.MachineLearningServices/workspaces/${info.workspaceName}`
-    );
+    const view = /^\/(jobs|environments|data|models)\b/.test(relative) ? "?listViewType=All" : "";
+    return listOn(emulator, `${emulator.info.workspaceId}${relative}${view}`);
   }
 
   /** Every asset version in the workspace, as lower-cased ARM ids. */
@@ -155,38 +108,25 @@ describe("examples/flow through the Pulumi engine under faults @engine", functio
   const TERMINAL = ["Completed", "Failed", "Canceled", "NotResponding", "Paused"];
 
   it("under about 20% faults gives a clean run's outputs, runs each job once and leaves nothing the stack does not know; destroy leaves no endpoint and no running job @engine", async () => {
-    const repoRoot = findRepoRoot();
-    const example = resolveExample(path.join(repoRoot, "examples", "flow"), repoRoot);
-    const { info } = emulator!;
-    stack = await createEngineStack({
-      engine: engine(),
-      projectName: example.project,
-      program: loadProgram(example.modulePath),
-      files: [example.projectDir],
-      config: {
-        "azureml:armEndpoint": info.armEndpoint,
-        "azureml:subscriptionId": info.subscriptionId,
-        // A user on a flaky link retries more, and sooner (a Retry-After still wins).
-        "azureml:maxRetries": "6",
-        "azureml:retryDelayInMs": "100",
-        "azureml:maxRetryDelayInMs": "2000",
-        "azureml-flow:resourceGroupName": info.resourceGroupName,
-        "azureml-flow:workspaceName": info.workspaceName,
-      },
-      env: { AZUREML_CA_CERT_PATH: info.caCertPath },
+    const emulator = examples.emulator();
+    const stack = await examples.stack("flow", {
+      // A user on a flaky link retries more, and sooner (a Retry-After still wins).
+      "azureml:maxRetries": "6",
+      "azureml:retryDelayInMs": "100",
+      "azureml:maxRetryDelayInMs": "2000",
     });
 
-    const counts = countFaults(emulator!);
+    const counts = countFaults(emulator);
     for (const rule of faultRules(SEED)) {
-      emulator!.faults.add(rule);
+      emulator.faults.add(rule);
     }
-    const mark = emulator!.requests.mark();
+    const mark = emulator.requests.mark();
     let up: RunResult;
     try {
       up = await stack.up();
     } finally {
-      emulator!.faults.clear();
-      const requests = emulator!.requests.since(mark).filter((r) => r.plane !== "identity");
+      emulator.faults.clear();
+      const requests = emulator.requests.since(mark).filter((r) => r.plane !== "identity");
       const faulted = [...counts.values()].reduce((a, b) => a + b, 0);
       process.stderr.write(
         `flow under faults: seed ${SEED}; ${faulted} faults in ${requests.length} requests: ` +
@@ -257,12 +197,12 @@ describe("examples/flow through the Pulumi engine under faults @engine", functio
 
     // Destroy (under the same faults) leaves no endpoint and no running job.
     for (const rule of faultRules(SEED + 1000)) {
-      emulator!.faults.add(rule);
+      emulator.faults.add(rule);
     }
     try {
       await stack.destroy();
     } finally {
-      emulator!.faults.clear();
+      emulator.faults.clear();
     }
     expect(await armList("/batchEndpoints")).to.deep.equal([]);
     for (const job of await armList("/jobs")) {

@@ -5,59 +5,25 @@
  * package. It needs an emulator with MLflow, so it starts its own.
  */
 import { expect } from "chai";
-import * as path from "node:path";
-import { loadProgram, resolveExample } from "../../examples/runner";
-import { startEmulator, type RunningEmulator } from "../../emulator/index";
-import { changes, createEngineStack, UNKNOWN_VALUE, type EngineStack } from "../../tools/stack";
-import { testCertDir } from "../support/emulator";
-import { useEngine } from "../support/engine";
-import { findRepoRoot } from "../support/userProject";
+import { changes, UNKNOWN_VALUE } from "../../tools/stack";
+import { useExampleStacks } from "../support/exampleStack";
 
 describe("examples/sweep through the Pulumi engine @engine", function () {
-  const engine = useEngine(this);
+  const examples = useExampleStacks(this, { mlflow: true });
   // Cold: the MLflow server starts and the LightGBM environment is built.
   this.timeout(1_800_000);
-  let emulator: RunningEmulator | undefined;
-  let stack: EngineStack | undefined;
-
-  before(async () => {
-    emulator = await startEmulator({
-      certDir: testCertDir(),
-      progression: { mode: "polls", polls: 1 },
-      retryAfterInSeconds: 0,
-    });
-  });
-  after(async () => {
-    await stack?.close();
-    await emulator?.close();
-  });
 
   it("previews unknown results sending no job request, sweeps 4 trials, exports the best hyperparameters and metric, registers the best model, and a second up runs nothing @engine", async () => {
-    const repoRoot = findRepoRoot();
-    const example = resolveExample(path.join(repoRoot, "examples", "sweep"), repoRoot);
-    const { info } = emulator!;
-    stack = await createEngineStack({
-      engine: engine(),
-      projectName: example.project,
-      program: loadProgram(example.modulePath),
-      files: [example.projectDir],
-      config: {
-        "azureml:armEndpoint": info.armEndpoint,
-        "azureml:subscriptionId": info.subscriptionId,
-        [`${example.project}:resourceGroupName`]: info.resourceGroupName,
-        [`${example.project}:workspaceName`]: info.workspaceName,
-      },
-      // A path does not belong in stack config (Pulumi copies it into the state).
-      env: { AZUREML_CA_CERT_PATH: info.caCertPath },
-    });
+    const stack = await examples.stack("sweep");
+    const emulator = examples.emulator();
 
     // preview: the sweep's results are unknown, and no job is touched.
-    const previewMark = emulator!.requests.mark();
+    const previewMark = emulator.requests.mark();
     const planned = await stack.preview();
     expect(planned.outputs.bestHyperparameters).to.equal(UNKNOWN_VALUE);
     expect(planned.outputs.bestLogLoss).to.equal(UNKNOWN_VALUE);
     expect(
-      emulator!.requests.since(previewMark).filter((r) => r.path.includes("/jobs")),
+      emulator.requests.since(previewMark).filter((r) => r.path.includes("/jobs")),
     ).to.deep.equal([]);
 
     const started = Date.now();
@@ -87,9 +53,9 @@ describe("examples/sweep through the Pulumi engine @engine", function () {
     );
 
     // A second up changes nothing and submits no job.
-    const mark = emulator!.requests.mark();
+    const mark = emulator.requests.mark();
     expect(changes((await stack.up()).steps)).to.deep.equal([]);
-    const puts = emulator!.requests
+    const puts = emulator.requests
       .since(mark)
       .filter((r) => r.method === "PUT" && r.path.includes("/jobs/"));
     expect(puts).to.deep.equal([]);

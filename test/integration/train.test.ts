@@ -5,52 +5,17 @@
  * MLflow, so it starts its own; the shared emulator's identity endpoint mints the tokens.
  */
 import { expect } from "chai";
-import * as path from "node:path";
-import { loadProgram, resolveExample } from "../../examples/runner";
-import { startEmulator, type RunningEmulator } from "../../emulator/index";
-import { changes, createEngineStack, type EngineStack } from "../../tools/stack";
-import { testCertDir } from "../support/emulator";
-import { useEngine } from "../support/engine";
-import { findRepoRoot } from "../support/userProject";
+import { changes } from "../../tools/stack";
+import { useExampleStacks } from "../support/exampleStack";
 
 describe("examples/train through the Pulumi engine @engine", function () {
-  const engine = useEngine(this);
+  const examples = useExampleStacks(this, { mlflow: true });
   // Cold: the MLflow server starts and the LightGBM environment is built.
   this.timeout(1_200_000);
-  let emulator: RunningEmulator | undefined;
-  let stack: EngineStack | undefined;
-
-  before(async () => {
-    emulator = await startEmulator({
-      certDir: testCertDir(),
-      progression: { mode: "polls", polls: 1 },
-      retryAfterInSeconds: 0,
-    });
-  });
-  after(async () => {
-    await stack?.close();
-    await emulator?.close();
-  });
 
   it("trains LightGBM on iris, exports the accuracy it logged, registers its MLflow model, and a second up runs nothing @engine", async () => {
-    const repoRoot = findRepoRoot();
-    const example = resolveExample(path.join(repoRoot, "examples", "train"), repoRoot);
-    const { info } = emulator!;
-    stack = await createEngineStack({
-      engine: engine(),
-      projectName: example.project,
-      program: loadProgram(example.modulePath),
-      files: [example.projectDir],
-      config: {
-        "azureml:armEndpoint": info.armEndpoint,
-        "azureml:subscriptionId": info.subscriptionId,
-        [`${example.project}:resourceGroupName`]: info.resourceGroupName,
-        [`${example.project}:workspaceName`]: info.workspaceName,
-        [`${example.project}:learningRate`]: "0.1",
-      },
-      // A path does not belong in stack config (Pulumi copies it into the state).
-      env: { AZUREML_CA_CERT_PATH: info.caCertPath },
-    });
+    const stack = await examples.stack("train", { "azureml-train:learningRate": "0.1" });
+    const emulator = examples.emulator();
 
     const deployed = (await stack.up()).outputs;
     expect(deployed.jobStatus).to.equal("Completed");
@@ -72,9 +37,9 @@ describe("examples/train through the Pulumi engine @engine", function () {
     );
 
     // A second up changes nothing and submits no job.
-    const mark = emulator!.requests.mark();
+    const mark = emulator.requests.mark();
     expect(changes((await stack.up()).steps)).to.deep.equal([]);
-    const puts = emulator!.requests
+    const puts = emulator.requests
       .since(mark)
       .filter((r) => r.method === "PUT" && r.path.includes("/jobs/"));
     expect(puts).to.deep.equal([]);

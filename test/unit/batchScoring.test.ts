@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { driverCommand, parseScoringLog } from "../../emulator/batch/scoring";
 import { parseInvocationBody } from "../../emulator/batch/invocation";
 import { validateFaultRule } from "../../emulator/faults";
-import { derivedOutputUri, invocationHash } from "../../provider/lifecycle/batchScoringJob";
+import { check, derivedOutputUri, invocationHash } from "../../provider/lifecycle/batchScoringJob";
 import { batchInvocationBody } from "../../provider/operations/batch";
 
 const EP =
@@ -19,6 +19,48 @@ describe("batch scoring derivations", function () {
     expect(invocationHash({ ...base, miniBatchSize: 5 })).to.not.equal(hash);
     expect(invocationHash({ ...base, deploymentName: "blue" })).to.not.equal(hash);
     expect(invocationHash({ ...base, waitTimeoutInSeconds: 60 })).to.equal(hash);
+  });
+
+  it("hashes what the scoring deployment serves: a new model on the same deployment, or another default deployment, is another run; runs that name neither keep their hash @unit", () => {
+    const MODEL =
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/models/iris/versions/1";
+    const base = { endpointId: EP, input: "azureml:data:1", deploymentName: "blue" };
+    const served = invocationHash({ ...base, servedModelId: MODEL });
+    // Before these fields existed a run hashed to this: a run naming neither keeps it.
+    expect(invocationHash({ ...base, servedModelId: undefined })).to.equal(invocationHash(base));
+    expect(served).to.not.equal(invocationHash(base));
+    expect(invocationHash({ ...base, servedModelId: MODEL.toUpperCase() })).to.equal(served);
+    expect(invocationHash({ ...base, servedModelId: MODEL.replace(/1$/, "2") })).to.not.equal(
+      served,
+    );
+    expect(invocationHash({ ...base, servedModelId: "azureml:iris:2" })).to.not.equal(served);
+
+    const byDefault = { endpointId: EP, input: "azureml:data:1", servedModelId: MODEL };
+    const blue = invocationHash({ ...byDefault, defaultDeploymentName: "blue" });
+    expect(invocationHash({ ...byDefault, defaultDeploymentName: "green" })).to.not.equal(blue);
+    expect(invocationHash(byDefault)).to.not.equal(blue);
+  });
+
+  it("refuses a default deployment next to a named one, and a bad default deployment name, at check time naming the property @unit", async () => {
+    const base = { endpointId: EP, input: "azureml:data:1" };
+    const both = await check(base, {
+      ...base,
+      deploymentName: "blue",
+      defaultDeploymentName: "green",
+    });
+    expect(both.failures?.map((f) => f.property)).to.deep.equal(["defaultDeployment"]);
+    expect(both.failures?.[0].reason).to.match(/\[deployment\] and \[defaultDeployment\]/);
+    const bad = await check(base, { ...base, defaultDeploymentName: "9-bad" });
+    expect(bad.failures?.map((f) => f.property)).to.deep.equal(["defaultDeployment"]);
+    const good = await check(base, {
+      ...base,
+      defaultDeploymentName: "blue",
+      servedModelId: "azureml:iris:2",
+    });
+    expect(good.failures ?? []).to.deep.equal([]);
+    expect(good.inputs?.invocationHash).to.equal(
+      invocationHash({ ...base, defaultDeploymentName: "blue", servedModelId: "azureml:iris:2" }),
+    );
   });
 
   it("derives a folder per run, another one per retry after a failure, and keeps a given one @unit", () => {
