@@ -133,7 +133,27 @@ export async function openStaging(
 
   const blobNameOf = (file: WalkedFile): string => `${target.stagingPrefix}${file.relativePath}`;
 
-  const stageBlock = async (file: WalkedFile, data: Buffer): Promise<void> => {
+  // A large file's blocks are copied into reused buffers (one per request in flight), as in
+  // uploadFiles, instead of a fresh buffer per block for the garbage collector to find.
+  const freeBuffers: Buffer[] = [];
+  let block: Buffer | undefined;
+  let blockFilled = 0;
+  const release = (buffer: Buffer): void => {
+    if (freeBuffers.length <= concurrency) {
+      freeBuffers.push(buffer);
+    }
+  };
+
+  const stageBlock = async (file: WalkedFile, buffer: Buffer, length: number): Promise<void> => {
+    try {
+      await stageBlockOf(file, buffer.subarray(0, length), () => release(buffer));
+    } catch (error) {
+      release(buffer);
+      throw error;
+    }
+  };
+
+  const stageBlockOf = async (file: WalkedFile, data: Buffer, done: () => void): Promise<void> => {
     const blob = container.getBlockBlobClient(blobNameOf(file));
     if (knownBlocks === undefined) {
       knownBlocks = new Set<string>();
@@ -154,30 +174,36 @@ export async function openStaging(
     if (knownBlocks.has(id)) {
       skippedBytes += data.length;
       report();
+      done();
       return;
     }
-    let done!: () => void;
-    fileBlocks.push(new Promise<void>((resolve) => (done = resolve)));
-    await start(async () => {
-      try {
-        await blob.stageBlock(id, data, data.length, { transactionalContentMD5: md5 });
-        sentBytes += data.length;
-        report();
-      } catch (error) {
-        throw failure(blob.name, "stage a block of", error);
-      } finally {
-        done();
-      }
-    });
+    let staged!: () => void;
+    fileBlocks.push(new Promise<void>((resolve) => (staged = resolve)));
+    try {
+      await start(async () => {
+        try {
+          await blob.stageBlock(id, data, data.length, { transactionalContentMD5: md5 });
+          sentBytes += data.length;
+          report();
+        } catch (error) {
+          throw failure(blob.name, "stage a block of", error);
+        } finally {
+          staged();
+          done();
+        }
+      });
+    } catch (error) {
+      staged();
+      throw error;
+    }
   };
 
-  const takeBlock = (length: number): Buffer => {
+  /** The whole of a file up to one block, from its chunks. */
+  const takeWhole = (): Buffer => {
     const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts, partBytes);
-    const block = whole.subarray(0, length);
-    const rest = whole.subarray(length);
-    parts = rest.length > 0 ? [rest] : [];
-    partBytes = rest.length;
-    return block;
+    parts = [];
+    partBytes = 0;
+    return whole;
   };
 
   const tee: ContentTee = {
@@ -185,12 +211,24 @@ export async function openStaging(
       if (firstError !== undefined) {
         throw firstError;
       }
-      parts.push(data);
-      partBytes += data.length;
-      // A file larger than one block goes in blocks as its bytes come; a smaller one waits for
-      // its end, when its MD5 says whether the staging blob already holds it.
-      while (file.size > blockSize && partBytes >= blockSize) {
-        await stageBlock(file, takeBlock(blockSize));
+      if (file.size <= blockSize) {
+        // Sent at the file's end, when its MD5 says whether the staging blob already holds it.
+        parts.push(data);
+        partBytes += data.length;
+        return;
+      }
+      // A larger file goes in blocks as its bytes come.
+      for (let offset = 0; offset < data.length;) {
+        block ??= freeBuffers.pop() ?? Buffer.allocUnsafeSlow(blockSize);
+        const copied = data.copy(block, blockFilled, offset);
+        offset += copied;
+        blockFilled += copied;
+        if (blockFilled === blockSize) {
+          const full = block;
+          block = undefined;
+          blockFilled = 0;
+          await stageBlock(file, full, blockSize);
+        }
       }
     },
     async end(_index, file, md5) {
@@ -198,7 +236,7 @@ export async function openStaging(
       const there = existing.get(name);
       const complete = there !== undefined && there.size === file.size && there.md5 === md5;
       if (file.size <= blockSize) {
-        const data = takeBlock(partBytes);
+        const data = takeWhole();
         if (complete) {
           skippedBytes += file.size;
           completedBlobCount++;
@@ -218,8 +256,12 @@ export async function openStaging(
           }
         });
       } else {
-        if (partBytes > 0) {
-          await stageBlock(file, takeBlock(partBytes));
+        if (block !== undefined && blockFilled > 0) {
+          const last = block;
+          const length = blockFilled;
+          block = undefined;
+          blockFilled = 0;
+          await stageBlock(file, last, length);
         }
         const ids = blockIds;
         const blocks = fileBlocks;
