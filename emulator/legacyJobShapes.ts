@@ -20,28 +20,7 @@
  *   `outputConfiguration: {outputAction, appendRowFileName}`.
  */
 import { ErrorFactory } from "./errors";
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The key of `object` equal to `name` ignoring case (Json.NET binds names that way). */
-function keyOf(object: Json, name: string): string | undefined {
-  return Object.keys(object).find((k) => k.toLowerCase() === name.toLowerCase());
-}
-
-/** Removes `name` (any casing) from `object` and returns its value. */
-function take(object: Json, name: string): unknown {
-  const key = keyOf(object, name);
-  if (key === undefined) {
-    return undefined;
-  }
-  const value = object[key];
-  delete object[key];
-  return value;
-}
+import { isObject, keyOf, take, type Json } from "./jsonFields";
 
 function expectObject(value: unknown, path: string): Json | undefined {
   if (value === undefined || value === null) {

@@ -15,6 +15,7 @@
  * 2022-02-01-preview spells data and job input/output types `UriFile`, `UriFolder`, `MLTable`, ...
  */
 import { ErrorFactory } from "./errors";
+import { isObject, keyOf, take, type Json } from "./jsonFields";
 import {
   jobIo2021ToStored,
   legacyRequestToStored,
@@ -22,8 +23,6 @@ import {
   storedToLegacyResponse,
 } from "./legacyJobShapes";
 import type { ApiVersionProfile } from "./spec/apiVersions";
-
-type Json = Record<string, unknown>;
 
 /** Pascal-case type names of 2022-02-01-preview and the current spelling. */
 const PASCAL_TYPES: Readonly<Record<string, string>> = {
@@ -41,26 +40,6 @@ const SNAKE_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
 
 const DATASTORE_URI =
   /^azureml:\/\/(?:subscriptions\/[^/]+\/resourcegroups\/[^/]+\/workspaces\/[^/]+\/)?datastores\/([^/]+)\/paths\/(.*)$/i;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The key of `object` equal to `name` ignoring case (Json.NET binds names that way). */
-function keyOf(object: Json, name: string): string | undefined {
-  return Object.keys(object).find((k) => k.toLowerCase() === name.toLowerCase());
-}
-
-/** Removes `name` (any casing) from `object` and returns its value. */
-function take(object: Json, name: string): unknown {
-  const key = keyOf(object, name);
-  if (key === undefined) {
-    return undefined;
-  }
-  const value = object[key];
-  delete object[key];
-  return value;
-}
 
 /** `codes/versions`, `data/versions`, ... from `workspaces/codes/versions`. */
 function assetVersionKind(resourceType: string): string | undefined {
