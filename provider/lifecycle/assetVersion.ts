@@ -177,6 +177,37 @@ export function settleVersion(
   return explicit;
 }
 
+/**
+ * The diff's half of {@link settleVersion}'s refusal. check sees only the previous inputs, and a
+ * resource created from a local folder has no content hash among them (create hashed it while
+ * uploading), so the first update after such a create is judged here, against the outputs: the
+ * same known version with changed known content is a version Azure ML would refuse to overwrite.
+ * Thrown in preview, before any request. A derived version changes with its content, so only a
+ * pinned one gets here.
+ */
+function refusePinnedVersionChange(
+  type: string,
+  olds: AssetVersionCommonOutputs,
+  news: AssetVersionCommonInputs,
+  contentChanged: boolean,
+): void {
+  if (
+    contentChanged &&
+    olds.name === news.name &&
+    olds.contentHash !== undefined &&
+    news.contentHash !== undefined &&
+    isKnown(olds.contentHash) &&
+    isKnown(news.contentHash) &&
+    news.version !== undefined &&
+    isKnown(news.version) &&
+    news.version === olds.version
+  ) {
+    throw new Error(
+      `${type} ${news.name}: content changed but [version] stayed "${news.version}"; Azure ML versions are immutable. Give a new [version], or omit it to derive one from the content.`,
+    );
+  }
+}
+
 /** Common outputs of a version. */
 export function commonOutputs(
   session: Session,
@@ -448,6 +479,7 @@ export function assetDiff<O extends AssetVersionCommonOutputs, I extends AssetVe
     const sameTarget = oldId !== undefined && oldId === newId;
     const contentChanged = fieldChanged(oldRecord, newRecord, "contentHash");
     const contentChanges = spec.content.filter((key) => fieldChanged(oldRecord, newRecord, key));
+    refusePinnedVersionChange(spec.type, olds, news, contentChanged);
 
     const replaces = [
       ...(sameTarget

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { writeFileSync } from "node:fs";
+import * as path from "node:path";
 import { getEmulator, uniqueName } from "../support/emulator";
 import { uniqueCopy } from "../support/fixtures";
 import { checkAndCreate, configuredProvider, UNKNOWN, workspaceInputs } from "../support/providers";
@@ -52,6 +54,34 @@ describe("DataVersion provider", function () {
     expect(
       blobWrites(again).filter((r) => !r.path.includes("/LocalUpload/.staging/")),
     ).to.deep.equal([]);
+  });
+
+  it("refuses in preview changed content under the same pinned version on the first update after a create, with no request @emulator", async () => {
+    const provider = await configuredProvider("dataVersion");
+    const folder = uniqueCopy("test/fixtures/assets/iris");
+    const base = {
+      ...workspaceInputs(),
+      name: uniqueName("iris-pinned"),
+      dataType: "uri_folder",
+      path: folder,
+      version: "1",
+    };
+    // A new resource's check does not hash its folder, so the state's inputs carry no hash.
+    const { id, inputs, outs } = await checkAndCreate(provider, base);
+    expect((inputs as any).contentHash).to.equal(undefined);
+
+    writeFileSync(path.join(folder, "nonce.txt"), "changed\n");
+    const mark = getEmulator().requests.mark();
+    const checked = await provider.check(inputs, base);
+    expect(checked.failures ?? []).to.deep.equal([]);
+    let refusal: Error | undefined;
+    try {
+      await provider.diff(id, outs, checked.inputs);
+    } catch (error) {
+      refusal = error as Error;
+    }
+    expect(refusal?.message).to.contain('[version] stayed "1"').and.to.contain("immutable");
+    expect(getEmulator().requests.since(mark)).to.deep.equal([]);
   });
 
   it("checks the data type against the local path, naming the property, with no request @emulator", async () => {
