@@ -59,6 +59,7 @@ import {
   requestedJobName,
   updateJobInPlace,
   withoutDerivedFields,
+  JOB_PRODUCED_FIELDS,
 } from "./job";
 import { reportProgress } from "./progress";
 import {
@@ -391,22 +392,7 @@ export async function update(
 }
 
 /** Outputs Azure ML produced; an update in place keeps them. */
-const PRODUCED_FIELDS = [
-  "name",
-  "jobId",
-  "status",
-  "studioUrl",
-  "startTime",
-  "endTime",
-  "durationInSeconds",
-  "outputUris",
-  "metrics",
-  "parameters",
-  "environmentId",
-  "codeId",
-  "computeId",
-  "error",
-] as const;
+const PRODUCED_FIELDS = [...JOB_PRODUCED_FIELDS, "outputUris", "metrics", "parameters"] as const;
 
 /**
  * Cancels a job that has not ended (a long-running POST, polled through the project's LRO

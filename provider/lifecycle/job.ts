@@ -90,6 +90,24 @@ export interface JobWaitOptions {
   onDelete?: "archive" | "retain" | "delete";
 }
 
+/**
+ * Outputs Azure ML produced for any job (its identity, times, the assets it ran with, its error);
+ * an update in place keeps them. Each resource adds what its kind of job produces.
+ */
+export const JOB_PRODUCED_FIELDS = [
+  "name",
+  "jobId",
+  "status",
+  "studioUrl",
+  "startTime",
+  "endTime",
+  "durationInSeconds",
+  "environmentId",
+  "codeId",
+  "computeId",
+  "error",
+] as const;
+
 /** Fields Azure ML changes on an existing job. */
 export const JOB_MUTABLE_FIELDS = ["displayName", "description", "tags"] as const;
 

@@ -75,6 +75,7 @@ import {
   requestedJobName,
   updateJobInPlace,
   withoutDerivedFields,
+  JOB_PRODUCED_FIELDS,
 } from "./job";
 import { reportProgress } from "./progress";
 import {
@@ -660,13 +661,7 @@ export async function read(
 
 /** Outputs Azure ML produced; an update in place keeps them. */
 const PRODUCED_FIELDS = [
-  "name",
-  "jobId",
-  "status",
-  "studioUrl",
-  "startTime",
-  "endTime",
-  "durationInSeconds",
+  ...JOB_PRODUCED_FIELDS,
   "trialCounts",
   "bestTrialName",
   "bestPrimaryMetric",
@@ -674,10 +669,6 @@ const PRODUCED_FIELDS = [
   "bestTrialMetrics",
   "bestTrialOutputUris",
   "bestModelUri",
-  "environmentId",
-  "codeId",
-  "computeId",
-  "error",
 ] as const;
 
 /** In place: display name, description and tags are re-PUT; wait options change the state only. */
