@@ -10,6 +10,7 @@
  * (jobs run for real), so a seed reproduces the same draws, not always the same faulted requests.
  */
 import { expect } from "chai";
+import { expectCleanFlowOutputs } from "../support/flowOutputs";
 import type { RunningEmulator } from "../../emulator/index";
 import type { FaultRequest, FaultRule } from "../../emulator/faults";
 import type { RunResult } from "../../tools/stack";
@@ -136,18 +137,7 @@ describe("examples/flow through the Pulumi engine under faults @engine", functio
 
     // The outputs a clean run gives.
     const deployed = up.outputs;
-    expect(deployed.trainingAccuracy).to.be.a("number").within(0.8, 1);
-    expect(deployed.gatePassed).to.equal(true);
-    expect(String(deployed.gateOutcome)).to.match(/^gate passed: accuracy/);
-    expect(deployed.model).to.equal("azureml:iris-flow-best:1");
-    expect(deployed.endpoint).to.equal("iris-scorer");
-    expect(deployed.scoringStatus).to.equal("Completed");
-    expect(String(deployed.predictions)).to.match(
-      /^azureml:\/\/datastores\/workspaceblobstore\/paths\/batch\/iris-scorer\/[0-9a-f]{16}\/predictions\.csv$/,
-    );
-    const rows = deployed.firstPredictions as string[];
-    expect(rows).to.have.length(5);
-    expect(rows[2]).to.equal("5.0 3.5 1.3 0.3 setosa");
+    expectCleanFlowOutputs(deployed);
 
     // Each job ran once: one training job, one sweep and its two trials, one scoring invocation
     // (a pipeline job and the command job it runs), every one of them ended.
