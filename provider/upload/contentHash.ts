@@ -55,14 +55,20 @@ export interface ContentHashOptions {
 
 /** Receives the bytes of a hashing pass, file by file in hash order. */
 export interface ContentTee {
+  /**
+   * The next bytes of `file`. A chunk that holds the whole file (`data.length === file.size`) is
+   * the receiver's to keep; the chunks of a larger, streamed file are read into buffers that are
+   * reused once this call (or the promise it returns) settles, so a receiver that keeps them
+   * copies them.
+   */
   chunk(index: number, file: WalkedFile, data: Buffer): void | Promise<void>;
   /** The file's bytes are all handed over; `md5` is their base64 MD5. */
   end(index: number, file: WalkedFile, md5: string): void | Promise<void>;
 }
 
 /**
- * How far reads may run ahead of the digest. Memory use is bounded by `maxBytes` plus one
- * streaming chunk.
+ * How far reads may run ahead of the digest. Memory use is bounded by `maxBytes` plus two
+ * streaming chunks.
  */
 export interface ReadAheadOptions {
   /** Files read concurrently ahead of the digest. @default 8 */
@@ -163,41 +169,79 @@ async function readWhole(file: WalkedFile): Promise<Buffer> {
 /** Receives a file's bytes in order: all of a whole-read file at once, or a streamed file's chunks. */
 interface ContentSink {
   begin(index: number, file: WalkedFile): void;
-  /** A returned promise holds the read back until it settles. */
+  /**
+   * A returned promise holds the read back until it settles. A streamed file's `data` is reused
+   * after that (see {@link ContentTee.chunk}).
+   */
   chunk(data: Buffer): void | Promise<void>;
   end(index: number, file: WalkedFile, whole: Buffer | undefined): void | Promise<void>;
 }
 
-/** Streams a file into the sink, checking that the byte count matches the walked size. */
+/**
+ * Two chunk buffers, allocated once per pass and reused for every streamed file: one is read into
+ * while the sink digests the other. Streaming a large folder through a fresh buffer per chunk left
+ * gigabytes of garbage for the collector, and the allocator's arenas grew with it (a peak RSS of
+ * 670 MB for 600 MiB uploaded, against about 250 MB with these two).
+ */
+interface ChunkBuffers {
+  readonly buffers: readonly [Buffer, Buffer];
+}
+
+function chunkBuffers(chunkSizeInBytes: number): ChunkBuffers {
+  return {
+    buffers: [Buffer.allocUnsafeSlow(chunkSizeInBytes), Buffer.allocUnsafeSlow(chunkSizeInBytes)],
+  };
+}
+
+/**
+ * Streams a file into the sink through the two reused chunk buffers (the read of the next chunk
+ * overlaps the sink's work on this one), checking that the byte count matches the walked size.
+ */
 async function streamInto(
   sink: ContentSink,
   file: WalkedFile,
-  chunkSizeInBytes: number,
+  chunks: ChunkBuffers,
   abortSignal: AbortSignal | undefined,
 ): Promise<void> {
-  let total = 0;
-  const stream = createReadStream(file.absolutePath, {
-    highWaterMark: chunkSizeInBytes,
-    signal: abortSignal,
+  const handle = await fs.open(file.absolutePath, "r").catch((e: unknown) => {
+    throw vanishedToChanged(file, e);
   });
+  const [first, second] = chunks.buffers;
+  const readAt = (buffer: Buffer, position: number) =>
+    handle.read(buffer, 0, Math.min(buffer.length, Math.max(1, file.size - position)), position);
+  let next: ReturnType<typeof readAt> | undefined;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > file.size) {
+    let position = 0;
+    let current = first;
+    next = readAt(current, 0);
+    for (;;) {
+      abortSignal?.throwIfAborted();
+      const { bytesRead } = await next;
+      next = undefined;
+      if (bytesRead === 0) {
+        break;
+      }
+      if (position + bytesRead > file.size) {
         throw fileChanged(file, `more than ${file.size}`);
       }
-      const held = sink.chunk(chunk);
+      const data = current.subarray(0, bytesRead);
+      position += bytesRead;
+      current = current === first ? second : first;
+      // Reads one byte past the walked size at the end, to notice a file that grew.
+      next = readAt(current, position);
+      const held = sink.chunk(data);
       if (held) {
         await held;
       }
     }
+    if (position !== file.size) {
+      throw fileChanged(file, position);
+    }
   } catch (e) {
     throw vanishedToChanged(file, e);
   } finally {
-    stream.destroy();
-  }
-  if (total !== file.size) {
-    throw fileChanged(file, total);
+    await next?.catch(() => undefined);
+    await handle.close();
   }
 }
 
@@ -225,6 +269,7 @@ async function feedContents(
     readAhead.chunkSizeInBytes ?? DEFAULTS.chunkSizeInBytes,
   );
 
+  let chunks: ChunkBuffers | undefined; // allocated at the first streamed file
   const pending = new Map<number, Promise<Buffer>>();
   let pendingBytes = 0;
   let next = 0; // the next file to consider for read-ahead
@@ -274,7 +319,8 @@ async function feedContents(
           await ended;
         }
       } else {
-        await streamInto(sink, file, chunkSize, abortSignal);
+        chunks ??= chunkBuffers(chunkSize);
+        await streamInto(sink, file, chunks, abortSignal);
         const ended = sink.end(i, file, undefined);
         if (ended) {
           await ended;

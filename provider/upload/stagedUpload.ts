@@ -212,8 +212,9 @@ export async function openStaging(
         throw firstError;
       }
       if (file.size <= blockSize) {
-        // Sent at the file's end, when its MD5 says whether the staging blob already holds it.
-        parts.push(data);
+        // Sent at the file's end, when its MD5 says whether the staging blob already holds it. A
+        // streamed file's chunks are reused by the reader once this returns: copy them.
+        parts.push(data.length === file.size ? data : Buffer.from(data));
         partBytes += data.length;
         return;
       }

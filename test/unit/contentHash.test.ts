@@ -277,6 +277,62 @@ describe("content hash (SDK hash_version 202208)", () => {
     expect(error).to.include({ code: "FileChangedDuringRead" });
   });
 
+  it("@unit a streamed file that grew or shrank since the walk fails as a change", async () => {
+    await writeTree(tmp, { "grew.bin": Buffer.alloc(40, 1), "shrank.bin": Buffer.alloc(10, 2) });
+    const streamed = { readAhead: { wholeFileLimitInBytes: 1, chunkSizeInBytes: 8 } };
+    for (const [name, walkedSize] of [
+      ["grew.bin", 33],
+      ["shrank.bin", 17],
+    ] as const) {
+      const error = await hashFileList(
+        [{ absolutePath: path.join(tmp, name), relativePath: name, size: walkedSize }],
+        streamed,
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, name).to.include({ code: "FileChangedDuringRead" });
+      expect((error as Error).message).to.contain(name);
+    }
+  });
+
+  it("@unit a tee gets every file's bytes in order, streamed ones chunk by chunk through reused buffers", async () => {
+    const tree: Tree = {};
+    for (let i = 0; i < 6; i++) {
+      tree[`f${i}.bin`] = Buffer.from(
+        Array.from({ length: 5 + i * 13 }, (_, j) => (i * 31 + j) % 256),
+      );
+    }
+    await writeTree(tmp, tree);
+    const received = new Map<string, Buffer[]>();
+    const ended: string[] = [];
+    let largestChunk = 0;
+    const result = await computeContentHash(tmp, {
+      // Files above 20 bytes are streamed in chunks of 8, through the same two buffers.
+      readAhead: { wholeFileLimitInBytes: 20, chunkSizeInBytes: 8 },
+      tee: {
+        chunk(_index, file, data) {
+          largestChunk = Math.max(largestChunk, data.length);
+          // A receiver that keeps a streamed chunk copies it (the reader reuses the buffer).
+          const kept = data.length === file.size ? data : Buffer.from(data);
+          received.set(file.relativePath, [...(received.get(file.relativePath) ?? []), kept]);
+        },
+        end(_index, file, md5) {
+          ended.push(file.relativePath);
+          const bytes = Buffer.concat(received.get(file.relativePath) ?? []);
+          expect(createHash("md5").update(bytes).digest("base64"), file.relativePath).to.equal(md5);
+        },
+      },
+    });
+    expect(ended).to.deep.equal(result.files.map((f) => f.relativePath));
+    for (const [name, content] of Object.entries(tree)) {
+      expect(Buffer.concat(received.get(name) ?? []).equals(content as Buffer), name).to.equal(
+        true,
+      );
+    }
+    expect(largestChunk).to.equal(18); // f1 (18 bytes) is read whole; f2 to f5 in chunks of 8
+  });
+
   it("@unit a file deleted since the walk fails as a change, naming the file", async () => {
     const error = await hashFileList([
       { absolutePath: path.join(tmp, "gone.py"), relativePath: "gone.py", size: 3 },

@@ -52,12 +52,16 @@ async function blobNames(container: ContainerClient, prefix: string): Promise<st
   return names;
 }
 
-/** A folder of new content: a file larger than one 8 MiB block and small files. */
+/**
+ * A folder of new content: a file larger than one 8 MiB block, one streamed in chunks but sent
+ * whole (above the 4 MiB whole-read limit, within one block), and small files.
+ */
 async function newFolder(root: string, largeBytes: number): Promise<number> {
   await fs.mkdir(path.join(root, "sub"), { recursive: true });
   const files: [string, number][] = [
     ["a-large.bin", largeBytes],
     ["sub/b.bin", 3 * MiB],
+    ["sub/b-streamed.bin", 6 * MiB + 5],
     ["sub/c.txt", 1000],
     ["z-last.txt", 2000],
   ];
@@ -135,6 +139,20 @@ describe("a new local folder is read once @emulator", function () {
       (r) => r.method === "PUT" && /LocalUpload\/[0-9a-f]{32}\//.test(r.path),
     );
     expect(finals.length).to.be.greaterThan(0); // copies (no bytes from here) and the indicator
+    // What the datastore holds is the folder's bytes, file by file.
+    const [finalPrefix] = (await blobNames(container, "LocalUpload/"))
+      .map((name) => /^LocalUpload\/[0-9a-f]{32}\/data\//.exec(name)?.[0])
+      .filter((prefix) => prefix !== undefined);
+    for (const name of [
+      "a-large.bin",
+      "sub/b.bin",
+      "sub/b-streamed.bin",
+      "sub/c.txt",
+      "z-last.txt",
+    ]) {
+      const uploaded = await container.getBlobClient(`${finalPrefix}${name}`).downloadToBuffer();
+      expect(uploaded.equals(await fs.readFile(path.join(root, name))), name).to.equal(true);
+    }
   });
 
   it("re-runs an interrupted create without sending staged content again, and leaves no staging blobs", async () => {
@@ -174,7 +192,9 @@ describe("a new local folder is read once @emulator", function () {
     expect(await blobNames(container, STAGING)).to.deep.equal([]);
     const finalPrefix = `LocalUpload/${/LocalUpload\/([0-9a-f]{32})\//.exec(created.outs.dataUri)![1]}/data/`;
     expect((await blobNames(container, finalPrefix)).sort()).to.deep.equal(
-      ["a-large.bin", "sub/b.bin", "sub/c.txt", "z-last.txt"].map((n) => `${finalPrefix}${n}`),
+      ["a-large.bin", "sub/b-streamed.bin", "sub/b.bin", "sub/c.txt", "z-last.txt"].map(
+        (n) => `${finalPrefix}${n}`,
+      ),
     );
 
     // The update's check hashes the folder (from the cache the create filled) to the same version.
