@@ -17,7 +17,13 @@ import {
   type WorkspaceResource,
 } from "../operations/datastores";
 import { computeContentHash, type ContentHashResult } from "../upload/contentHash";
-import { deleteStaging, openStaging, promoteStaged } from "../upload/stagedUpload";
+import {
+  deleteStaging,
+  openStaging,
+  promoteStaged,
+  pruneAbandonedStaging,
+  type StagingWriter,
+} from "../upload/stagedUpload";
 import { readBlobMetadata, uploadFiles, uploadRetryOptions } from "../upload/blobUpload";
 import {
   describeContent,
@@ -27,7 +33,7 @@ import {
   UPLOAD_COMPLETED_METADATA,
   uploadPrefixFor,
 } from "../upload/plan";
-import { reportProgress, uploadProgressLines } from "./progress";
+import { reportProgress, reportWarning, uploadProgressLines } from "./progress";
 import { cachedHashing } from "./localContent";
 import type { Session } from "./shared";
 
@@ -267,6 +273,7 @@ export async function uploadNewToDefaultDatastore(
     await reportProgress(
       `${label}:${version}: ${basename} is already on datastore ${store.name}; nothing to upload.`,
     );
+    await pruneAbandoned(writer, stagingPrefix, label);
     return { uri, uploadedBlobCount: 0, hashed };
   }
   await writer.finish();
@@ -282,5 +289,26 @@ export async function uploadNewToDefaultDatastore(
   await reportProgress(
     `${label}:${version}: ${describeContent({ ...hashed, hash: undefined })} on datastore ${store.name} (${promoted.copied} blobs copied from staging).`,
   );
+  await pruneAbandoned(writer, stagingPrefix, label);
   return { uri, uploadedBlobCount: hashed.files.length, hashed };
+}
+
+/**
+ * Removes the staging prefixes other uploads abandoned over a week ago (see
+ * `pruneAbandonedStaging`). Best effort: what is left costs storage, never correctness.
+ */
+async function pruneAbandoned(writer: StagingWriter, keep: string, label: string): Promise<void> {
+  const root = `${LEGACY_UPLOAD_FOLDER}/${STAGING_FOLDER}/`;
+  try {
+    const removed = await pruneAbandonedStaging(writer.container, root, { keep });
+    if (removed > 0) {
+      await reportProgress(
+        `${label}: removed ${removed} staging blob(s) under ${root} that uploads abandoned over a week ago.`,
+      );
+    }
+  } catch (error) {
+    await reportWarning(
+      `${label}: could not remove abandoned staging blobs under ${root}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

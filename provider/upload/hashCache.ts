@@ -18,6 +18,7 @@
  *   two processes hashing the same folder at once both leave a correct record (the last rename
  *   wins). Records beyond `maxBytes` in total are removed, oldest first.
  * - A corrupt, unreadable or foreign record is ignored with one warning per process, never an error.
+ *   The folders of earlier record versions (`v1/`) are removed at the first store.
  *
  * The location is `AZUREML_CACHE_DIR`, else `${XDG_CACHE_HOME:-~/.cache}/pulumi-azureml`, read at
  * run time: no cache path reaches a provider's serialized code or the stack's state.
@@ -88,6 +89,11 @@ export interface HashCacheOptions {
   readonly maxBytes?: number;
   /** Called at most once per cache with why a record or the folder could not be used. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Folders of records in a format this version no longer reads, removed (best effort) at the
+   * first store, so that an upgrade does not leave them on disk for good.
+   */
+  readonly retiredDirs?: readonly string[];
 }
 
 /** A content-hash cache over one folder of records. */
@@ -238,6 +244,16 @@ export function openHashCache(options: HashCacheOptions): HashCache {
     }
   };
   const fileOf = (root: string) => path.join(dir, recordFileName(root));
+  let retired = false;
+  const removeRetired = async (): Promise<void> => {
+    if (retired) {
+      return;
+    }
+    retired = true;
+    for (const old of options.retiredDirs ?? []) {
+      await fs.rm(old, { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
 
   /** Removes the oldest records beyond `maxBytes`, never `keep` (the record just written). */
   const prune = async (keep: string): Promise<void> => {
@@ -334,6 +350,7 @@ export function openHashCache(options: HashCacheOptions): HashCache {
         await fs.writeFile(temp, JSON.stringify(record));
         await fs.rename(temp, file);
         await prune(file);
+        await removeRetired();
       } catch (e) {
         await fs.rm(temp, { force: true }).catch(() => undefined);
         warn(
@@ -365,8 +382,10 @@ export function hashCacheFromEnvironment(
   if ((env.AZUREML_HASH_CACHE ?? "").toLowerCase() === "off") {
     return undefined;
   }
+  const root = path.join(defaultCacheRoot(env), "content-hash");
   return openHashCache({
-    dir: path.join(defaultCacheRoot(env), "content-hash", `v${RECORD_VERSION}`),
+    dir: path.join(root, `v${RECORD_VERSION}`),
     onWarning,
+    retiredDirs: Array.from({ length: RECORD_VERSION - 1 }, (_, i) => path.join(root, `v${i + 1}`)),
   });
 }

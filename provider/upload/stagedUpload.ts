@@ -24,6 +24,7 @@ import type { WalkedFile } from "./walk";
 const MiB = 1024 * 1024;
 /** Copy Blob From URL copies synchronously up to 256 MiB; larger blobs are copied asynchronously. */
 export const SYNC_COPY_LIMIT_IN_BYTES = 256 * MiB;
+const DEFAULT_STAGING_BLOCK_SIZE_IN_BYTES = 4 * MiB;
 
 /** The container, its account key credential and the staging prefix (ending in "/"). */
 export interface StagingTarget {
@@ -35,7 +36,12 @@ export interface StagingTarget {
 export type StagingOptions = Pick<UploadOptions, "caCertPath" | "retryOptions" | "onProgress"> & {
   /** Requests in flight at once. @default 8 */
   readonly concurrency?: number;
-  /** Block size of files larger than one block. @default 8 MiB */
+  /**
+   * Block size of files larger than one block. 4 MiB rather than `uploadFiles`' 8: each block in
+   * flight is held twice (our buffer and TLS's encrypted copy), and with 4 MiB blocks a new 2 GiB
+   * folder's whole `up` peaked about 50 MB lower at the same throughput.
+   * @default 4 MiB
+   */
   readonly blockSizeInBytes?: number;
 };
 
@@ -92,7 +98,7 @@ export async function openStaging(
     options,
   );
   const concurrency = options.concurrency ?? 8;
-  const blockSize = options.blockSizeInBytes ?? 8 * MiB;
+  const blockSize = options.blockSizeInBytes ?? DEFAULT_STAGING_BLOCK_SIZE_IN_BYTES;
   const existing = await listPrefix(container, target.stagingPrefix);
   const inFlight = new Set<Promise<void>>();
   let firstError: unknown;
@@ -379,6 +385,63 @@ export async function promoteStaged(
   );
   await deleteStaging(container, target.stagingPrefix);
   return { copied, missing };
+}
+
+/** Uncommitted blocks are discarded by Azure after a week: older staging cannot be resumed. */
+export const ABANDONED_STAGING_AGE_IN_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Pure: the staging prefixes under `root` (each `root + <id>/`) that were abandoned, that is, none
+ * of whose blobs changed since `cutoff`, except `keep`. A younger prefix may be another stack's
+ * upload in progress, or one an interrupted run will resume.
+ */
+export function abandonedStagingPrefixes(
+  blobs: readonly { readonly name: string; readonly lastModified: Date }[],
+  root: string,
+  cutoff: Date,
+  keep?: string,
+): string[] {
+  const newest = new Map<string, number>();
+  for (const blob of blobs) {
+    if (!blob.name.startsWith(root)) {
+      continue;
+    }
+    const id = blob.name.slice(root.length).split("/")[0];
+    const prefix = `${root}${id}/`;
+    newest.set(prefix, Math.max(newest.get(prefix) ?? 0, blob.lastModified.getTime()));
+  }
+  return [...newest]
+    .filter(([prefix, time]) => prefix !== keep && time < cutoff.getTime())
+    .map(([prefix]) => prefix)
+    .sort();
+}
+
+/**
+ * Deletes the staging prefixes under `root` that interrupted uploads left and nobody resumed for
+ * `maxAgeInMs` (see {@link abandonedStagingPrefixes}); returns how many blobs went.
+ */
+export async function pruneAbandonedStaging(
+  container: ContainerClient,
+  root: string,
+  options: { readonly keep?: string; readonly maxAgeInMs?: number; readonly now?: Date } = {},
+): Promise<number> {
+  const blobs: { name: string; lastModified: Date }[] = [];
+  for await (const item of container.listBlobsFlat({ prefix: root })) {
+    blobs.push({ name: item.name, lastModified: item.properties.lastModified });
+  }
+  const now = options.now ?? new Date();
+  const cutoff = new Date(now.getTime() - (options.maxAgeInMs ?? ABANDONED_STAGING_AGE_IN_MS));
+  const prefixes = abandonedStagingPrefixes(blobs, root, cutoff, options.keep);
+  const doomed = blobs.filter((b) => prefixes.some((p) => b.name.startsWith(p)));
+  const limit = createLimiter(8);
+  await Promise.all(
+    doomed.map((blob) =>
+      limit(async () => {
+        await container.getBlobClient(blob.name).deleteIfExists();
+      }),
+    ),
+  );
+  return doomed.length;
 }
 
 /** Deletes every blob under the staging prefix. */

@@ -275,6 +275,23 @@ describe("content-hash cache @unit", () => {
     expect((await fs.readdir(cacheDir)).filter((n) => n.endsWith(".tmp"))).to.deep.equal([]);
   });
 
+  it("@unit the first record written removes the folder of version 1 records an older release left", async () => {
+    const retired = path.join(tmp, "content-hash", "v1");
+    await writeFiles(retired, { [recordFileName(`${root}${path.sep}`)]: "{}" });
+    const cache = hashCacheFromEnvironment(undefined, { AZUREML_CACHE_DIR: tmp });
+    const first = await computeContentHash(root, { cache });
+    expect(first.fromCache).to.equal(false);
+    const gone = await fs.stat(retired).then(
+      () => "still there",
+      (e: NodeJS.ErrnoException) => e.code,
+    );
+    expect(gone).to.equal("ENOENT");
+    expect(await fs.readdir(path.join(tmp, "content-hash"))).to.deep.equal(["v2"]);
+    expect(await fs.readdir(path.join(tmp, "content-hash", "v2"))).to.deep.equal([
+      recordFileName(`${await fs.realpath(root)}${path.sep}`),
+    ]);
+  });
+
   it("@unit AZUREML_HASH_CACHE=off turns the cache off; AZUREML_CACHE_DIR moves it", () => {
     expect(hashCacheFromEnvironment(undefined, { AZUREML_HASH_CACHE: "off" })).to.equal(undefined);
     const moved = hashCacheFromEnvironment(undefined, { AZUREML_CACHE_DIR: tmp });

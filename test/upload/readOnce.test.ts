@@ -14,6 +14,10 @@ import { promisify } from "node:util";
 import { DEV_STORE_ACCOUNT_KEY } from "../../emulator/azurite";
 import type { RequestRecord } from "../../emulator/requestLog";
 import type { ContentWorkerReport, ContentWorkerRequest } from "../../bench/contentWorker";
+import {
+  abandonedStagingPrefixes,
+  pruneAbandonedStaging,
+} from "../../provider/upload/stagedUpload";
 import { emulatorConfig, getEmulator, uniqueName } from "../support/emulator";
 import { configuredProvider, workspaceInputs } from "../support/providers";
 
@@ -53,8 +57,8 @@ async function blobNames(container: ContainerClient, prefix: string): Promise<st
 }
 
 /**
- * A folder of new content: a file larger than one 8 MiB block, one streamed in chunks but sent
- * whole (above the 4 MiB whole-read limit, within one block), and small files.
+ * A folder of new content: a large file of many blocks, one just over the 4 MiB whole-read limit
+ * (streamed in chunks, sent in two blocks), and small files.
  */
 async function newFolder(root: string, largeBytes: number): Promise<number> {
   await fs.mkdir(path.join(root, "sub"), { recursive: true });
@@ -201,5 +205,55 @@ describe("a new local folder is read once @emulator", function () {
     const rechecked = (await provider.check(created.outs, news)).inputs;
     expect(rechecked.contentHash).to.equal(created.outs.contentHash);
     expect(rechecked.version).to.equal(created.outs.version);
+  });
+
+  it("removes staging prefixes abandoned for a week, but not a younger one or the upload's own", async () => {
+    const root = path.join(tmp, "data");
+    await newFolder(root, 1 * MiB);
+    const provider = await configuredProvider("dataVersion");
+    const news = { ...workspaceInputs(), name: uniqueName("prune"), dataType: "uri_folder" };
+    const mark = getEmulator().requests.mark();
+    await provider.create((await provider.check({}, { ...news, path: root })).inputs);
+    const container = await uploadContainer(getEmulator().requests.since(mark));
+    const left = [
+      `${STAGING}${uniqueName("gone")}/a.txt`,
+      `${STAGING}${uniqueName("gone")}/b/c.txt`,
+    ];
+    const mine = `${STAGING}${uniqueName("mine")}/`;
+    for (const name of [...left, `${mine}x.txt`]) {
+      await container.getBlockBlobClient(name).upload("staged", 6);
+    }
+    const day = 24 * 3600 * 1000;
+    // The provider loads @azure/storage-blob as an ES module; this test's client is the CommonJS one.
+    const staging = container as unknown as Parameters<typeof pruneAbandonedStaging>[0];
+    // Within the week everything stays; a week later all but the upload's own prefix goes.
+    const soon = await pruneAbandonedStaging(staging, STAGING, {
+      keep: mine,
+      now: new Date(Date.now() + 6 * day),
+    });
+    expect(soon).to.equal(0);
+    const later = await pruneAbandonedStaging(staging, STAGING, {
+      keep: mine,
+      now: new Date(Date.now() + 8 * day),
+    });
+    expect(later).to.equal(2);
+    expect(await blobNames(container, STAGING)).to.deep.equal([`${mine}x.txt`]);
+    await container.deleteBlob(`${mine}x.txt`);
+  });
+});
+
+describe("abandoned staging @unit", () => {
+  it("@unit a prefix is abandoned only when none of its blobs changed since the cutoff", () => {
+    const at = (iso: string) => new Date(iso);
+    const blobs = [
+      { name: "S/a/1", lastModified: at("2026-01-01") },
+      { name: "S/a/2/3", lastModified: at("2026-01-02") },
+      { name: "S/b/1", lastModified: at("2026-01-01") },
+      { name: "S/b/2", lastModified: at("2026-03-01") },
+      { name: "S/c/1", lastModified: at("2026-01-01") },
+      { name: "T/d/1", lastModified: at("2026-01-01") },
+    ];
+    expect(abandonedStagingPrefixes(blobs, "S/", at("2026-02-01"), "S/c/")).to.deep.equal(["S/a/"]);
+    expect(abandonedStagingPrefixes(blobs, "S/", at("2026-01-01"))).to.deep.equal([]);
   });
 });
