@@ -2,6 +2,7 @@
 // only when the selected tests need it, so `--grep @unit` stays fast.
 import type { Runner } from "mocha";
 import { needsEmulator, startSharedEmulator, stopSharedEmulator } from "./emulator";
+import { recordShardStats, SHARD_STATS_ENV } from "./shardStats";
 
 // Mocha calls global setup with the runner as `this`, after `--grep`/`--invert` are applied.
 interface GreppedRunner extends Runner {
@@ -23,6 +24,11 @@ export function selectedTestTitles(runner: GreppedRunner): string[] {
 }
 
 export async function mochaGlobalSetup(this: GreppedRunner): Promise<void> {
+  // A shard of a sharded `npm test` (runMocha.ts) reports its counts and file times.
+  const statsFile = process.env[SHARD_STATS_ENV];
+  if (statsFile !== undefined && statsFile !== "") {
+    recordShardStats(this, statsFile);
+  }
   if (selectedTestTitles(this).some(needsEmulator)) {
     await startSharedEmulator();
   }
