@@ -50,7 +50,16 @@ import {
 } from "./batchCommon";
 import { describeChanges } from "./batchEndpoint";
 import { reportProgress } from "./progress";
-import { Failures, checkStringMap, fieldChanged, isKnown, withoutProvider } from "./shared";
+import { fingerprint } from "./assetVersion";
+import {
+  Failures,
+  UNKNOWN,
+  checkStringMap,
+  fieldChanged,
+  isFullyKnown,
+  isKnown,
+  withoutProvider,
+} from "./shared";
 import { createAzureMlClient, type AzureMlClient } from "../core/client";
 
 export const OUTPUT_ACTIONS: readonly OutputAction[] = ["append_row", "summary_only"];
@@ -183,7 +192,25 @@ export async function check(
   checkStringMap(inputs.environmentVariables, "environmentVariables", failures);
   checkStringMap(inputs.properties, "properties", failures);
   checkStringMap(inputs.tags, "tags", failures);
+  inputs.incarnation = deploymentIncarnation(inputs);
   return { inputs, failures: failures.list };
+}
+
+/**
+ * Pure: a digest of what the diff replaces the deployment for (its designated id, code
+ * configuration and instance count), so it changes exactly when the deployment is replaced;
+ * unknown while any of them is (a preview).
+ */
+export function deploymentIncarnation(inputs: BatchDeploymentInputs): string {
+  const parts = {
+    deployment: designatedDeploymentId(inputs),
+    codeConfiguration: inputs.codeConfiguration,
+    instanceCount: inputs.instanceCount,
+  };
+  if (parts.deployment === undefined || !isFullyKnown(parts)) {
+    return UNKNOWN;
+  }
+  return fingerprint(parts).slice(0, 32);
 }
 
 /**
