@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "./lazyProvider";
+import { ownerKeyFor } from "./ownerKey";
 import type { LoggingLevel, OutputAction } from "../operations/batch";
 
 /** A resource whose Pulumi id is its ARM id (BatchEndpoint, ModelVersion, CodeVersion, EnvironmentVersion). */
@@ -98,6 +99,8 @@ export interface BatchDeploymentInputs {
   providerVersion?: string;
   /** Set by `check`: see {@link BatchDeployment.incarnation}. */
   incarnation?: string;
+  /** See `ownerKeyFor`: marks the deployment this resource created. */
+  ownerKey?: string;
 }
 
 /** Outputs of a {@link BatchDeployment}. */
@@ -189,6 +192,7 @@ export class BatchDeployment extends pulumi.dynamic.Resource {
         modelType,
         environmentId: environment === undefined ? undefined : armIdOf(environment),
         codeConfiguration: codeConfigurationInput(codeConfiguration),
+        ownerKey: ownerKeyFor("BatchDeployment", name),
       },
       opts,
       "azureml",
