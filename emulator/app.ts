@@ -28,7 +28,7 @@ import { createJobsRunner } from "./sweep";
 import { registerScenarioHandlers } from "./lroScenarios";
 import { createApiVersionMiddleware } from "./middleware/apiVersion";
 import { createAuthMiddleware } from "./middleware/auth";
-import { contextMiddleware, createRequestContext } from "./middleware/context";
+import { contextMiddleware, createRequestContext, requestPlaneOf } from "./middleware/context";
 import { createDispatchMiddleware } from "./middleware/dispatch";
 import { errorSerializerMiddleware } from "./middleware/errors";
 import { createFaultMiddleware } from "./middleware/faults";
@@ -239,7 +239,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
 
   const record = (ctx: RequestContext) => {
     requests.record({
-      plane: ctx.plane,
+      plane: requestPlaneOf(ctx),
       method: ctx.method,
       path: ctx.path,
       query: ctx.rawQuery,

@@ -1,6 +1,8 @@
 // Azurite's blob service, started in-process through its programmatic API on 127.0.0.1.
 // Azurite is an optional peer dependency: users who never start the emulator do not need it.
 import { promises as fs } from "node:fs";
+import * as https from "node:https";
+import { rootCertificates } from "node:tls";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -48,6 +50,43 @@ interface AzuriteMemoryChunkStoreConstructor {
 }
 
 const FEATURE = "the emulator's blob storage";
+
+/** The part of axios (Azurite's own copy) that {@link trustFrontDoorForCopySources} uses. */
+interface AxiosInterceptors {
+  readonly interceptors: {
+    readonly request: {
+      use(hook: (config: { url?: string; httpsAgent?: unknown }) => unknown): number;
+      eject(id: number): void;
+    };
+  };
+}
+
+/**
+ * Lets Azurite read copy sources through the blob front door's HTTPS. Azurite checks the SAS of a
+ * copy source (Copy Blob From URL, Copy Blob) by reading the source URL with axios; in a process
+ * that does not trust the emulator's CA (no NODE_EXTRA_CA_CERTS, as with `npx azureml-emulator`)
+ * that read failed and every such copy answered a bare 500. Only requests to `origin` get an agent
+ * trusting `caPem` besides the usual roots; nothing else in the process changes. Returns what
+ * removes the hook.
+ */
+export function trustFrontDoorForCopySources(origin: string, caPem: string): () => void {
+  const azuriteDir = path.dirname(require.resolve("azurite/package.json"));
+  const axiosModule = require(require.resolve("axios", { paths: [azuriteDir] })) as
+    AxiosInterceptors | { default: AxiosInterceptors };
+  const axios = "default" in axiosModule ? axiosModule.default : axiosModule;
+  const agent = new https.Agent({ ca: [...rootCertificates, caPem], keepAlive: false });
+  const prefix = `${origin.replace(/\/+$/, "")}/`;
+  const id = axios.interceptors.request.use((config) => {
+    if (typeof config.url === "string" && config.url.startsWith(prefix)) {
+      config.httpsAgent = agent;
+    }
+    return config;
+  });
+  return () => {
+    axios.interceptors.request.eject(id);
+    agent.destroy();
+  };
+}
 
 /** Starts Azurite's blob service. Throws MissingPeerDependencyError when azurite is not installed. */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {

@@ -3,7 +3,7 @@
 import * as https from "node:https";
 import * as path from "node:path";
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from "./app";
-import { startAzurite } from "./azurite";
+import { startAzurite, trustFrontDoorForCopySources } from "./azurite";
 import { startBlobFrontDoor } from "./blobFrontDoor";
 import { createEnvironmentBuilder } from "./envs/builder";
 import type { EnvironmentBuilder } from "./envs/types";
@@ -195,6 +195,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       port: options.blobPort ?? 0,
     });
     stops.push(() => frontDoor.close());
+    const untrust = trustFrontDoorForCopySources(frontDoor.url, tls.caPem);
+    stops.push(async () => untrust());
     // HTTPS_PROXY for SDKs that build `https://<account>.blob.core.windows.net` URLs.
     const proxy = await startForwardProxy({
       blobPort: Number(new URL(frontDoor.blobEndpoint).port),

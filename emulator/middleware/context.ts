@@ -42,6 +42,16 @@ export function createRequestContext(
   };
 }
 
+/**
+ * The plane a request is logged and faulted under: a route for the Azure ML audience (a batch
+ * endpoint's scoring URI) is the "data" plane, though this listener also serves ARM.
+ */
+export function requestPlaneOf(
+  ctx: Pick<RequestContext, "plane" | "route">,
+): ControlPlaneRequestPlane | "data" {
+  return ctx.plane === "arm" && ctx.route?.route.audience === "ml" ? "data" : ctx.plane;
+}
+
 export const contextMiddleware: Middleware = {
   name: "context",
   async handle(ctx, next) {

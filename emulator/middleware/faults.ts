@@ -1,9 +1,10 @@
 /**
  * Fault injection: consults the fault controller and applies status / drop / latency faults.
  * Routes for the Azure ML audience (a batch endpoint's scoring URI) are the "data" plane, the
- * rest of this listener the "arm" plane.
+ * rest of this listener the "arm" plane (`requestPlaneOf`, which the request log uses too).
  */
 import { applyFault, type FaultController } from "../faults";
+import { requestPlaneOf } from "./context";
 import type { Middleware } from "./pipeline";
 
 export function createFaultMiddleware(faults: FaultController): Middleware {
@@ -11,7 +12,7 @@ export function createFaultMiddleware(faults: FaultController): Middleware {
     name: "faults",
     async handle(ctx, next) {
       if (ctx.route?.route.faultable === true) {
-        const plane = ctx.route.route.audience === "ml" ? "data" : "arm";
+        const plane = requestPlaneOf(ctx) === "data" ? "data" : "arm";
         const fault = faults.take({ method: ctx.method, path: ctx.path, plane });
         if (fault !== undefined) {
           ctx.fault = fault.kind;

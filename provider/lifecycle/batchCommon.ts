@@ -321,6 +321,45 @@ export async function undoFailedCreate(
   });
 }
 
+/**
+ * The `properties` key under which `create` records a batch endpoint's or deployment's owner key
+ * (see `ownerKeyFor` in resources/ownerKey.ts). Azure ML only adds endpoint properties, never
+ * removes them, so every later PUT re-sends it.
+ */
+export const OWNER_PROPERTY = "PulumiAzureMlOwner";
+
+/** Check: a program's own [properties] may not use {@link OWNER_PROPERTY}. */
+export function checkOwnerProperty(
+  properties: Record<string, string> | undefined,
+  failures: Failures,
+): void {
+  if (properties !== undefined && isKnown(properties) && OWNER_PROPERTY in properties) {
+    failures.add(
+      `properties.${OWNER_PROPERTY}`,
+      `[properties.${OWNER_PROPERTY}] is reserved: it marks the resources this package created.`,
+    );
+  }
+}
+
+/**
+ * Whether `live` (an endpoint or deployment found where a create is about to go) was created by
+ * this resource, in an earlier `up` that ended before it could record it.
+ */
+export function isOwnedBy(
+  live: { properties?: { properties?: Record<string, string> | null } },
+  ownerKey: string | undefined,
+): boolean {
+  return ownerKey !== undefined && live.properties?.properties?.[OWNER_PROPERTY] === ownerKey;
+}
+
+/** The properties a create sends: the program's, and the owner key. */
+export function withOwner(
+  properties: Record<string, string> | undefined,
+  ownerKey: string | undefined,
+): Record<string, string> | undefined {
+  return ownerKey === undefined ? properties : { ...properties, [OWNER_PROPERTY]: ownerKey };
+}
+
 /** True for a 404 from ARM. */
 export function isNotFound(error: unknown): boolean {
   return isAzureMlRestError(error) && error.statusCode === 404;

@@ -39,6 +39,9 @@ import type { BatchDeploymentInputs, BatchDeploymentOutputs } from "../resources
 import {
   checkChoice,
   checkEndpointId,
+  checkOwnerProperty,
+  isOwnedBy,
+  withOwner,
   checkInteger,
   checkSettings,
   computeFailure,
@@ -50,7 +53,16 @@ import {
 } from "./batchCommon";
 import { describeChanges } from "./batchEndpoint";
 import { reportProgress } from "./progress";
-import { Failures, checkStringMap, fieldChanged, isKnown, withoutProvider } from "./shared";
+import { fingerprint } from "./assetVersion";
+import {
+  Failures,
+  UNKNOWN,
+  checkStringMap,
+  fieldChanged,
+  isFullyKnown,
+  isKnown,
+  withoutProvider,
+} from "./shared";
 import { createAzureMlClient, type AzureMlClient } from "../core/client";
 
 export const OUTPUT_ACTIONS: readonly OutputAction[] = ["append_row", "summary_only"];
@@ -182,8 +194,27 @@ export async function check(
   }
   checkStringMap(inputs.environmentVariables, "environmentVariables", failures);
   checkStringMap(inputs.properties, "properties", failures);
+  checkOwnerProperty(inputs.properties, failures);
   checkStringMap(inputs.tags, "tags", failures);
+  inputs.incarnation = deploymentIncarnation(inputs);
   return { inputs, failures: failures.list };
+}
+
+/**
+ * Pure: a digest of what the diff replaces the deployment for (its designated id, code
+ * configuration and instance count), so it changes exactly when the deployment is replaced;
+ * unknown while any of them is (a preview).
+ */
+export function deploymentIncarnation(inputs: BatchDeploymentInputs): string {
+  const parts = {
+    deployment: designatedDeploymentId(inputs),
+    codeConfiguration: inputs.codeConfiguration,
+    instanceCount: inputs.instanceCount,
+  };
+  if (parts.deployment === undefined || !isFullyKnown(parts)) {
+    return UNKNOWN;
+  }
+  return fingerprint(parts).slice(0, 32);
 }
 
 /**
@@ -446,11 +477,21 @@ export async function create(
     BATCH_OPERATION.deploymentGet,
   );
   if (existing !== undefined) {
-    throw new Error(
-      `${what} already exists, and this stack did not create it: choose another [name] (import is not supported).`,
+    if (!isOwnedBy(existing, inputs.ownerKey)) {
+      throw new Error(
+        `${what} already exists, and this stack did not create it: choose another [name] (import is not supported).`,
+      );
+    }
+    // An earlier up of this resource sent the create and ended before it could record it: the
+    // PUT below finishes it (waiting first for an operation still running on it).
+    await reportProgress(
+      `${what}: created by this stack in an earlier \`up\` that did not finish (${existing.properties.provisioningState ?? "no state"}); taking it over.`,
     );
   }
-  const spec = deploymentSpec(inputs, session.scope, endpoint.location);
+  const spec = {
+    ...deploymentSpec(inputs, session.scope, endpoint.location),
+    properties: withOwner(inputs.properties, inputs.ownerKey),
+  };
   const live = await createOrUndo<BatchDeploymentResource>(
     session.client,
     async () => {
@@ -532,9 +573,15 @@ export async function update(
       `${what}: ${changes.replaces.join(", ")} cannot change on an existing deployment. Run \`pulumi up\` again to replace it.`,
     );
   }
+  // The owner key create recorded stays as it is (a deployment made before there was one gets
+  // this resource's).
+  const ownerKey = olds.ownerKey ?? inputs.ownerKey;
   let live: BatchDeploymentResource;
   if (changes.put.length > 0) {
-    const spec = deploymentSpec(inputs, session.scope, olds.location);
+    const spec = {
+      ...deploymentSpec(inputs, session.scope, olds.location),
+      properties: withOwner(inputs.properties, ownerKey),
+    };
     live = await runLro<BatchDeploymentResource>(
       session.client,
       {
@@ -571,7 +618,7 @@ export async function update(
     );
   }
   await reportDeploymentState(what, live);
-  return { outs: outputsOf(inputs, session, live) };
+  return { outs: { ...outputsOf(inputs, session, live), ownerKey } };
 }
 
 async function remove(_id: string, props: BatchDeploymentOutputs, config?: Config): Promise<void> {

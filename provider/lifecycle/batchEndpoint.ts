@@ -28,7 +28,16 @@ import {
   type IdentityType,
 } from "../operations/batch";
 import type { BatchEndpointInputs, BatchEndpointOutputs } from "../resources/batchEndpoint";
-import { checkChoice, endpointNameFailure, runLro, createOrUndo, type Config } from "./batchCommon";
+import {
+  checkChoice,
+  checkOwnerProperty,
+  endpointNameFailure,
+  isOwnedBy,
+  runLro,
+  createOrUndo,
+  withOwner,
+  type Config,
+} from "./batchCommon";
 import { reportProgress } from "./progress";
 import {
   Failures,
@@ -70,6 +79,7 @@ export async function check(
   }
   checkStringMap(inputs.tags, "tags", failures);
   checkStringMap(inputs.properties, "properties", failures);
+  checkOwnerProperty(inputs.properties, failures);
   checkIdentity(inputs.identity, failures);
   return { inputs, failures: failures.list };
 }
@@ -285,19 +295,27 @@ export async function create(
     BATCH_OPERATION.endpointGet,
   );
   if (existing !== undefined) {
-    throw new Error(
-      `${what} already exists in workspace ${session.scope.workspaceName}, and this stack did not create it. ` +
-        "Batch endpoint names are unique per Azure region: choose another [name] (import is not supported).",
+    if (!isOwnedBy(existing, inputs.ownerKey)) {
+      throw new Error(
+        `${what} already exists in workspace ${session.scope.workspaceName}, and this stack did not create it. ` +
+          "Batch endpoint names are unique per Azure region: choose another [name] (import is not supported).",
+      );
+    }
+    // An earlier up of this resource sent the create and ended before it could record it: the
+    // PUT below finishes it (waiting first for an operation still running on it).
+    await reportProgress(
+      `${what}: created by this stack in an earlier \`up\` that did not finish (${existing.properties.provisioningState ?? "no state"}); taking it over.`,
     );
   }
-  const location = await workspaceLocation(session);
+  const location = existing?.location ?? (await workspaceLocation(session));
   const body = batchEndpointBody({
     location,
     authMode: inputs.authMode ?? "AADToken",
     description: inputs.description,
     tags: inputs.tags,
-    properties: inputs.properties,
+    properties: withOwner(inputs.properties, inputs.ownerKey),
     identity: inputs.identity,
+    defaultDeploymentName: existing?.properties.defaults?.deploymentName ?? undefined,
   });
   const live = await createOrUndo<BatchEndpointResource>(
     session.client,
@@ -389,12 +407,14 @@ export async function update(
       path,
       BATCH_OPERATION.endpointGet,
     );
+    // Azure ML never removes an endpoint property: the live ones the inputs do not name (the
+    // owner key, say) are sent again as they are.
     const body = batchEndpointBody({
       location: current.location,
       authMode: inputs.authMode ?? "AADToken",
       description: inputs.description,
       tags: inputs.tags,
-      properties: inputs.properties,
+      properties: mergedProperties(current.properties.properties, inputs.properties),
       identity: inputs.identity,
       defaultDeploymentName: current.properties.defaults?.deploymentName ?? undefined,
     });
@@ -433,6 +453,14 @@ async function remove(_id: string, props: BatchEndpointOutputs, config?: Config)
 }
 
 export { remove as delete };
+
+/** The live properties with the inputs' over them; undefined when there are none. */
+export function mergedProperties(
+  live: Record<string, string> | null | undefined,
+  inputs: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  return nonEmpty({ ...(live ?? {}), ...(inputs ?? {}) });
+}
 
 function nonEmpty(map: Record<string, string> | undefined): Record<string, string> | undefined {
   return map && Object.keys(map).length > 0 ? map : undefined;

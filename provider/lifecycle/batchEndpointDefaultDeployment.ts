@@ -4,7 +4,8 @@
  * provider host through `await import("pulumi-azureml/provider/lifecycle/batchEndpointDefaultDeployment")`.
  *
  * - endpoint: a change replaces this resource (the new endpoint gets its default at create).
- * - deployment name, or a new `createdAt` of the same deployment (it was replaced): an update.
+ * - deployment name, or a new `incarnation` of the same deployment (it was replaced; the creation
+ *   time for state written before deployments had one): an update.
  * - delete: nothing is sent; the endpoint keeps its default (Azure ML has an endpoint keep a
  *   default while it has deployments, and deleting the deployment clears it).
  */
@@ -66,7 +67,14 @@ export function classifyDefaultChanges(
   // Another casing of the same endpoint id is the same endpoint.
   const sameEndpoint = oldEndpoint !== undefined && oldEndpoint === newEndpoint;
   const replaces = fieldChanged(o, n, "endpointId") && !sameEndpoint ? ["endpointId"] : [];
-  const updates = ["deploymentName", "deploymentCreatedAt", "providerVersion"].filter((k) =>
+  // A replaced deployment is told by its incarnation, known in a preview; by its creation time
+  // (unknown in the preview of any update of the deployment) only for state written before
+  // deployments had one.
+  const replacedBy =
+    olds.deploymentIncarnation !== undefined && news.deploymentIncarnation !== undefined
+      ? "deploymentIncarnation"
+      : "deploymentCreatedAt";
+  const updates = ["deploymentName", replacedBy, "providerVersion"].filter((k) =>
     fieldChanged(o, n, k),
   );
   return { replaces, updates };
@@ -90,7 +98,7 @@ export async function diff(
     await reportProgress(
       `BatchEndpoint ${endpoint}: the default deployment becomes ${next} (was "${olds.deploymentName}").`,
     );
-  } else if (updates.includes("deploymentCreatedAt")) {
+  } else if (updates.includes("deploymentIncarnation") || updates.includes("deploymentCreatedAt")) {
     await reportProgress(
       `BatchEndpoint ${endpoint}: deployment "${olds.deploymentName}" is created again and made the default again.`,
     );

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "./lazyProvider";
+import { ownerKeyFor } from "./ownerKey";
 import type { LoggingLevel, OutputAction } from "../operations/batch";
 
 /** A resource whose Pulumi id is its ARM id (BatchEndpoint, ModelVersion, CodeVersion, EnvironmentVersion). */
@@ -96,6 +97,10 @@ export interface BatchDeploymentInputs {
   description?: string;
   tags?: Record<string, string>;
   providerVersion?: string;
+  /** Set by `check`: see {@link BatchDeployment.incarnation}. */
+  incarnation?: string;
+  /** See `ownerKeyFor`: marks the deployment this resource created. */
+  ownerKey?: string;
 }
 
 /** Outputs of a {@link BatchDeployment}. */
@@ -151,6 +156,14 @@ export class BatchDeployment extends pulumi.dynamic.Resource {
   declare readonly location: pulumi.Output<string>;
   declare readonly provisioningState: pulumi.Output<string>;
   declare readonly createdAt: pulumi.Output<string>;
+  /**
+   * A digest of what names this deployment and what cannot change without creating it again (its
+   * endpoint and name, code configuration and instance count). It changes exactly when the
+   * deployment is replaced, and, unlike `createdAt`, is known in a preview of an update, so what
+   * follows a replacement (the endpoint's default) previews no change when the deployment only
+   * updates in place.
+   */
+  declare readonly incarnation: pulumi.Output<string>;
 
   /**
    * @param name The _unique_ name of the resource; also the deployment name unless [name] is given.
@@ -171,6 +184,7 @@ export class BatchDeployment extends pulumi.dynamic.Resource {
         location: undefined,
         provisioningState: undefined,
         createdAt: undefined,
+        incarnation: undefined,
         ...rest,
         name: args.name ?? name,
         endpointId: armIdOf(endpoint),
@@ -178,6 +192,7 @@ export class BatchDeployment extends pulumi.dynamic.Resource {
         modelType,
         environmentId: environment === undefined ? undefined : armIdOf(environment),
         codeConfiguration: codeConfigurationInput(codeConfiguration),
+        ownerKey: ownerKeyFor("BatchDeployment", name),
       },
       opts,
       "azureml",

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "./lazyProvider";
+import { ownerKeyFor } from "./ownerKey";
 import type { WorkspaceArgs } from "./workspaceArgs";
 import type { EndpointAuthMode, IdentityType } from "../operations/batch";
 
@@ -54,6 +55,8 @@ export interface BatchEndpointInputs {
   properties?: Record<string, string>;
   identity?: { type: IdentityType; userAssignedIdentityIds?: string[] };
   providerVersion?: string;
+  /** See `ownerKeyFor`: marks the endpoint this resource created. */
+  ownerKey?: string;
 }
 
 /** Outputs of a {@link BatchEndpoint}. */
@@ -116,6 +119,7 @@ export class BatchEndpoint extends pulumi.dynamic.Resource {
         principalId: undefined,
         ...args,
         name: args.name ?? name,
+        ownerKey: ownerKeyFor("BatchEndpoint", name),
       },
       opts,
       "azureml",

@@ -25,6 +25,12 @@ export interface BatchEndpointDefaultDeploymentInputs {
   deploymentName: string;
   /** When the deployment was created, when a BatchDeployment was given: a replacement changes it. */
   deploymentCreatedAt?: string;
+  /**
+   * The deployment's `incarnation`, when a BatchDeployment was given: a replacement changes it,
+   * and it is known in a preview. Compared instead of `deploymentCreatedAt` when both the state
+   * and the new inputs have it.
+   */
+  deploymentIncarnation?: string;
   providerVersion?: string;
 }
 
@@ -74,6 +80,7 @@ export class BatchEndpointDefaultDeployment extends pulumi.dynamic.Resource {
     const fields = deployment as unknown as {
       name?: pulumi.Output<string>;
       createdAt?: pulumi.Output<string>;
+      incarnation?: pulumi.Output<string>;
     };
     super(
       defaultDeploymentProvider,
@@ -85,6 +92,7 @@ export class BatchEndpointDefaultDeployment extends pulumi.dynamic.Resource {
         endpointId: armIdOf(args.endpoint),
         deploymentName: isResource ? fields.name : (deployment as pulumi.Input<string>),
         deploymentCreatedAt: isResource ? fields.createdAt : undefined,
+        deploymentIncarnation: isResource ? fields.incarnation : undefined,
       },
       opts,
       "azureml",

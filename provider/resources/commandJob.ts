@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "./lazyProvider";
-import type { JobWaitArgs } from "./jobArgs";
+import {
+  assetIdOf,
+  JOB_OUTPUT_PLACEHOLDERS,
+  JobResource,
+  type JobOutputsCommon,
+  type JobWaitArgs,
+} from "./jobArgs";
 import type { WorkspaceArgs } from "./workspaceArgs";
 import type {
   InputMode,
@@ -148,52 +154,19 @@ export interface CommandJobInputs extends JobWaitOptions {
 }
 
 /** Outputs of a {@link CommandJob}. */
-export interface CommandJobOutputs extends CommandJobInputs {
-  /** The name the job runs under (the asked-for name, or `<name>-rN` after failed runs). */
+export interface CommandJobOutputs extends CommandJobInputs, JobOutputsCommon {
   name: string;
-  /** The job's ARM id (also this resource's id). */
-  jobId: string;
-  /** NotStarted, Queued, Preparing, Running, Finalizing, Completed, Failed or Canceled. */
-  status: string;
-  studioUrl: string;
-  startTime?: string;
-  endTime?: string;
-  /** Seconds from start to end. */
-  durationInSeconds?: number;
   /** `azureml://jobs/<name>/outputs/<output>` per declared output. */
   outputUris: Record<string, string>;
   /** The final value of every metric the run logged to MLflow. */
   metrics: Record<string, number>;
   /** The parameters the run logged to MLflow. */
   parameters: Record<string, string>;
-  /** The code version the job ran (registered from a local folder, or as given). */
-  codeId?: string;
-  /** The environment the job ran, as sent to Azure ML. */
-  environmentId: string;
-  computeId?: string;
-  /** The service's error when the job failed (with failOnJobFailure false, or after a refresh). */
-  error?: string;
 }
 
 const commandJobProvider = lazyProvider<CommandJobInputs, CommandJobOutputs>(
   "pulumi-azureml/provider/lifecycle/commandJob",
 );
-
-/** An EnvironmentVersion or CodeVersion given as a resource becomes its ARM id. */
-function assetIdOf(
-  value: pulumi.Input<string> | pulumi.Resource | undefined,
-): pulumi.Input<string> | undefined {
-  if (pulumi.Resource.isInstance(value)) {
-    const assetId = (value as unknown as { assetId?: pulumi.Output<string> }).assetId;
-    if (assetId === undefined) {
-      throw new TypeError(
-        "A resource given as code or environment must be a CodeVersion or an EnvironmentVersion.",
-      );
-    }
-    return assetId;
-  }
-  return value;
-}
 
 /**
  * An Azure ML command job that runs to completion: `pulumi up` submits it, prints each status
@@ -201,24 +174,10 @@ function assetIdOf(
  * Its outputs carry the metrics and parameters the run logged to MLflow and the URIs of its
  * outputs, ready for a ModelVersion or DataVersion. An unchanged spec never runs again.
  */
-export class CommandJob extends pulumi.dynamic.Resource {
-  /** The job's name in Azure ML. */
-  declare readonly name: pulumi.Output<string>;
-  /** The job's ARM id (also this resource's id). */
-  declare readonly jobId: pulumi.Output<string>;
-  declare readonly status: pulumi.Output<string>;
-  declare readonly studioUrl: pulumi.Output<string>;
-  declare readonly startTime: pulumi.Output<string | undefined>;
-  declare readonly endTime: pulumi.Output<string | undefined>;
-  declare readonly durationInSeconds: pulumi.Output<number | undefined>;
+export class CommandJob extends JobResource {
   declare readonly outputUris: pulumi.Output<Record<string, string>>;
   declare readonly metrics: pulumi.Output<Record<string, number>>;
   declare readonly parameters: pulumi.Output<Record<string, string>>;
-  declare readonly codeId: pulumi.Output<string | undefined>;
-  declare readonly environmentId: pulumi.Output<string>;
-  declare readonly computeId: pulumi.Output<string | undefined>;
-  declare readonly specHash: pulumi.Output<string>;
-  declare readonly error: pulumi.Output<string | undefined>;
 
   /**
    * @param name The _unique_ name of the resource; the readable part of the derived job name.
@@ -230,23 +189,13 @@ export class CommandJob extends pulumi.dynamic.Resource {
       commandJobProvider,
       name,
       {
-        jobId: undefined,
-        status: undefined,
-        studioUrl: undefined,
-        startTime: undefined,
-        endTime: undefined,
-        durationInSeconds: undefined,
+        ...JOB_OUTPUT_PLACEHOLDERS,
         outputUris: undefined,
         metrics: undefined,
         parameters: undefined,
-        codeId: undefined,
-        environmentId: undefined,
-        computeId: undefined,
-        specHash: undefined,
-        error: undefined,
         ...args,
-        code: assetIdOf(args.code),
-        environment: assetIdOf(args.environment),
+        code: assetIdOf(args.code, "code or environment"),
+        environment: assetIdOf(args.environment, "code or environment"),
         name: args.name,
         resourceName: name,
       },

@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "./lazyProvider";
-import type { JobWaitArgs } from "./jobArgs";
+import {
+  assetIdOf,
+  JOB_OUTPUT_PLACEHOLDERS,
+  JobResource,
+  type JobOutputsCommon,
+  type JobWaitArgs,
+} from "./jobArgs";
 import type { WorkspaceArgs } from "./workspaceArgs";
 import type { CommandJobInputArgs, CommandJobOutputArgs } from "./commandJob";
 import type { JobAssetInput, JobDistribution, JobIdentity, JobOutput } from "../operations/jobs";
@@ -171,17 +177,8 @@ export interface SweepTrialCounts {
 export type HyperparameterValue = string | number | boolean;
 
 /** Outputs of a {@link SweepJob}. */
-export interface SweepJobOutputs extends SweepJobInputs {
-  /** The name the sweep runs under (the asked-for name, or `<name>-rN` after failed runs). */
+export interface SweepJobOutputs extends SweepJobInputs, JobOutputsCommon {
   name: string;
-  /** The sweep's ARM id (also this resource's id). */
-  jobId: string;
-  /** NotStarted, Queued, Preparing, Running, Finalizing, Completed, Failed or Canceled. */
-  status: string;
-  studioUrl: string;
-  startTime?: string;
-  endTime?: string;
-  durationInSeconds?: number;
   trialCounts: SweepTrialCounts;
   /** The best trial's job name (`best_child_run_id`). */
   bestTrialName?: string;
@@ -195,32 +192,11 @@ export interface SweepJobOutputs extends SweepJobInputs {
   bestTrialOutputUris: Record<string, string>;
   /** The best trial's first `mlflow_model` output, ready for a ModelVersion's [path]. */
   bestModelUri?: string;
-  environmentId: string;
-  codeId?: string;
-  computeId?: string;
-  /** The service's error when the sweep failed (with failOnJobFailure false, or after a refresh). */
-  error?: string;
 }
 
 const sweepJobProvider = lazyProvider<SweepJobInputs, SweepJobOutputs>(
   "pulumi-azureml/provider/lifecycle/sweepJob",
 );
-
-/** An EnvironmentVersion or CodeVersion given as a resource becomes its ARM id. */
-function assetIdOf(
-  value: pulumi.Input<string> | pulumi.Resource | undefined,
-): pulumi.Input<string> | undefined {
-  if (pulumi.Resource.isInstance(value)) {
-    const assetId = (value as unknown as { assetId?: pulumi.Output<string> }).assetId;
-    if (assetId === undefined) {
-      throw new TypeError(
-        "A resource given as trial.code or trial.environment must be a CodeVersion or an EnvironmentVersion.",
-      );
-    }
-    return assetId;
-  }
-  return value;
-}
 
 /**
  * An Azure ML hyperparameter sweep that runs to completion: `pulumi up` submits it and follows it
@@ -228,14 +204,7 @@ function assetIdOf(
  * so far. Its outputs name the best trial, its metric, hyperparameters and output URIs (its MLflow
  * model ready for a ModelVersion). An unchanged spec never runs again.
  */
-export class SweepJob extends pulumi.dynamic.Resource {
-  declare readonly name: pulumi.Output<string>;
-  declare readonly jobId: pulumi.Output<string>;
-  declare readonly status: pulumi.Output<string>;
-  declare readonly studioUrl: pulumi.Output<string>;
-  declare readonly startTime: pulumi.Output<string | undefined>;
-  declare readonly endTime: pulumi.Output<string | undefined>;
-  declare readonly durationInSeconds: pulumi.Output<number | undefined>;
+export class SweepJob extends JobResource {
   declare readonly trialCounts: pulumi.Output<SweepTrialCounts>;
   declare readonly bestTrialName: pulumi.Output<string | undefined>;
   declare readonly bestPrimaryMetric: pulumi.Output<number | undefined>;
@@ -243,11 +212,6 @@ export class SweepJob extends pulumi.dynamic.Resource {
   declare readonly bestTrialMetrics: pulumi.Output<Record<string, number>>;
   declare readonly bestTrialOutputUris: pulumi.Output<Record<string, string>>;
   declare readonly bestModelUri: pulumi.Output<string | undefined>;
-  declare readonly environmentId: pulumi.Output<string>;
-  declare readonly codeId: pulumi.Output<string | undefined>;
-  declare readonly computeId: pulumi.Output<string | undefined>;
-  declare readonly specHash: pulumi.Output<string>;
-  declare readonly error: pulumi.Output<string | undefined>;
 
   /**
    * @param name The _unique_ name of the resource; the readable part of the derived sweep name.
@@ -259,12 +223,7 @@ export class SweepJob extends pulumi.dynamic.Resource {
       sweepJobProvider,
       name,
       {
-        jobId: undefined,
-        status: undefined,
-        studioUrl: undefined,
-        startTime: undefined,
-        endTime: undefined,
-        durationInSeconds: undefined,
+        ...JOB_OUTPUT_PLACEHOLDERS,
         trialCounts: undefined,
         bestTrialName: undefined,
         bestPrimaryMetric: undefined,
@@ -272,16 +231,11 @@ export class SweepJob extends pulumi.dynamic.Resource {
         bestTrialMetrics: undefined,
         bestTrialOutputUris: undefined,
         bestModelUri: undefined,
-        environmentId: undefined,
-        codeId: undefined,
-        computeId: undefined,
-        specHash: undefined,
-        error: undefined,
         ...args,
         trial: {
           ...args.trial,
-          code: assetIdOf(args.trial?.code),
-          environment: assetIdOf(args.trial?.environment),
+          code: assetIdOf(args.trial?.code, "trial.code or trial.environment"),
+          environment: assetIdOf(args.trial?.environment, "trial.code or trial.environment"),
         },
         name: args.name,
         resourceName: name,

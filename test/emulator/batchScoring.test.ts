@@ -121,9 +121,10 @@ describe("emulator batch data plane @emulator", function () {
     expect(reply.body.error.message).to.include("has no deployment 'green'");
   });
 
-  it("faults the scoring URI through rules for the data plane, not the ARM plane's @emulator", async () => {
-    const { faults } = getEmulator();
+  it("faults and logs the scoring URI as the data plane, not the ARM plane @emulator", async () => {
+    const { faults, requests } = getEmulator();
     const uri = await scoringUri(deployed);
+    const mark = requests.mark();
     try {
       faults.add({ kind: "status", status: 503, plane: "arm", path: "/inference/" });
       expect((await call("GET", `${uri}/no-such-job`)).status).to.equal(404);
@@ -134,6 +135,12 @@ describe("emulator batch data plane @emulator", function () {
     } finally {
       faults.clear();
     }
+    expect(
+      requests
+        .since(mark)
+        .filter((r) => r.path.includes("/inference/"))
+        .map((r) => `${r.plane} ${r.status}${r.fault ? ` ${r.fault}` : ""}`),
+    ).to.deep.equal(["data 404", "data 503 status", "data 404"]);
   });
 
   it("runs the seed documents' older body to the output dataset and file it names, showing mini-batches done while it runs @emulator", async () => {

@@ -387,4 +387,98 @@ describe("batch creates that fail on the service's side", function () {
     const list = await armGet(`${endpoint.id}/deployments`);
     expect(list.value.map((d: { name: string }) => d.name)).to.deep.equal(["blue"]);
   });
+
+  it("takes over the endpoint and deployment an interrupted up of the same resource created, still creating, and refuses them to another @emulator", async () => {
+    const emulator = getEmulator();
+    const assets = await registerAssets();
+    const endpoints = await configuredProvider("batchEndpoint", FAST);
+    const deployments = await configuredProvider("batchDeployment", FAST);
+    const name = uniqueName("ep");
+    const ws = emulator.info.workspaceId;
+    const mine = "0f0e0d0c0b0a09080706050403020100";
+    // What the killed up sent: the creates, with this resource's owner key; both still running.
+    const sent = await armCall("PUT", `${ws}/batchEndpoints/${name}`, {
+      location: "eastus",
+      properties: { authMode: "AADToken", properties: { PulumiAzureMlOwner: mine } },
+    });
+    expect(sent.status).to.equal(201);
+    expect(sent.body.properties.provisioningState).to.equal("Creating");
+
+    // Another resource (another key, or none) is refused, and nothing is sent.
+    const mark = emulator.requests.mark();
+    for (const ownerKey of ["ffffffffffffffffffffffffffffffff", undefined]) {
+      const refused = await checkAndCreate(endpoints, { ...workspaceInputs(), name, ownerKey })
+        .then(() => undefined)
+        .catch((e: Error) => e.message);
+      expect(refused).to.match(/already exists .* this stack did not create it/);
+    }
+    expect(writesSince(mark)).to.deep.equal([]);
+
+    const endpoint = await checkAndCreate(endpoints, {
+      ...workspaceInputs(),
+      name,
+      description: "taken over",
+      ownerKey: mine,
+    });
+    expect(endpoint.outs.provisioningState).to.equal("Succeeded");
+    const live = await armGet(endpoint.id);
+    expect(live.properties.description).to.equal("taken over");
+    expect(live.properties.properties).to.deep.equal({ PulumiAzureMlOwner: mine });
+    expect(endpoint.outs.properties).to.equal(undefined); // the key is not among the program's
+
+    const inputs = { ...deploymentInputs(endpoint.id, assets), ownerKey: mine };
+    const checked = (await deployments.check({}, inputs)).inputs;
+    const deploymentSent = await armCall("PUT", `${endpoint.id}/deployments/blue`, {
+      location: "eastus",
+      properties: {
+        model: { referenceType: "Id", assetId: assets.customModel },
+        codeConfiguration: { codeId: assets.code, scoringScript: "score.py" },
+        environmentId: assets.environment,
+        compute: `${ws}/computes/cpu-cluster`,
+        properties: { PulumiAzureMlOwner: mine },
+      },
+    });
+    expect(deploymentSent.status, JSON.stringify(deploymentSent.body)).to.equal(201);
+    const blue = await deployments.create(checked);
+    expect(blue.outs.provisioningState).to.equal("Succeeded");
+    const deployed = await armGet(blue.id);
+    expect(deployed.properties.properties).to.deep.equal({ PulumiAzureMlOwner: mine });
+    expect(deployed.properties.description).to.equal("first");
+    const list = await armGet(`${endpoint.id}/deployments`);
+    expect(list.value.map((d: { name: string }) => d.name)).to.deep.equal(["blue"]);
+    // A later update keeps the key, which Azure ML would refuse to see removed.
+    const updated = await endpoints.update(endpoint.id, endpoint.outs, {
+      ...endpoint.outs,
+      description: "updated",
+    });
+    expect(updated.outs.description).to.equal("updated");
+    expect((await armGet(endpoint.id)).properties.properties).to.deep.equal({
+      PulumiAzureMlOwner: mine,
+    });
+  });
+
+  it("check refuses the owner key's property among a program's own @emulator", async () => {
+    const assets = await registerAssets();
+    const endpoints = await configuredProvider("batchEndpoint");
+    const deployments = await configuredProvider("batchDeployment");
+    const mark = getEmulator().requests.mark();
+    const properties = { PulumiAzureMlOwner: "mine" };
+    const endpoint = await endpoints.check(
+      {},
+      { ...workspaceInputs(), name: "my-endpoint", properties },
+    );
+    const deployment = await deployments.check(
+      {},
+      {
+        ...deploymentInputs(`${getEmulator().info.workspaceId}/batchEndpoints/ep1`, assets),
+        properties,
+      },
+    );
+    for (const result of [endpoint, deployment]) {
+      expect(result.failures!.map((f) => f.property)).to.deep.equal([
+        "properties.PulumiAzureMlOwner",
+      ]);
+    }
+    expect(getEmulator().requests.since(mark)).to.deep.equal([]);
+  });
 });

@@ -280,6 +280,37 @@ describe("batch resources without a server", function () {
     expect(classify({})).to.deep.include({ replaces: [], put: [], patch: [], other: [] });
   });
 
+  it("a deployment's incarnation changes exactly when the diff replaces it, and is unknown while a part of it is @unit", () => {
+    const olds = deploymentOutputs();
+    const incarnation = (news: Partial<BatchDeploymentOutputs>) =>
+      deploymentLifecycle.deploymentIncarnation({ ...olds, ...news });
+    const base = incarnation({});
+    expect(base).to.match(/^[0-9a-f]{32}$/);
+    for (const news of [
+      { description: "new", tags: { a: "b" } },
+      { miniBatchSize: 20, modelId: `${WS}/models/m/versions/2`, environmentId: UNKNOWN },
+      { endpointId: ENDPOINT.toLowerCase(), name: "Blue" },
+    ] as Partial<BatchDeploymentOutputs>[]) {
+      expect(
+        deploymentLifecycle.classifyDeploymentChanges(olds, { ...olds, ...news }).replaces,
+      ).to.deep.equal([]);
+      expect(incarnation(news), JSON.stringify(news)).to.equal(base);
+    }
+    for (const news of [
+      { instanceCount: 2 },
+      { codeConfiguration: { codeId: `${WS}/codes/c/versions/2`, scoringScript: "score.py" } },
+      { name: "green" },
+    ] as Partial<BatchDeploymentOutputs>[]) {
+      expect(
+        deploymentLifecycle.classifyDeploymentChanges(olds, { ...olds, ...news }).replaces,
+      ).to.have.length.greaterThan(0);
+      expect(incarnation(news), JSON.stringify(news)).to.not.equal(base);
+    }
+    expect(
+      incarnation({ codeConfiguration: { codeId: UNKNOWN, scoringScript: "score.py" } }),
+    ).to.equal(UNKNOWN);
+  });
+
   it("the deployment diff replaces the same-named deployment delete-first and says why @unit", async () => {
     const olds = deploymentOutputs();
     const replace = await deploymentLifecycle.diff("id", olds, { ...olds, instanceCount: 2 });
@@ -383,6 +414,24 @@ describe("batch resources without a server", function () {
       replaces: [],
       updates: ["deploymentCreatedAt"],
     });
+    // With the deployment's incarnation on both sides, an unknown creation time (the preview of
+    // an update of the deployment) is no change; a new incarnation (a replacement) is one.
+    const withIncarnation = { ...olds, deploymentIncarnation: "i1" };
+    expect(
+      defaultLifecycle.classifyDefaultChanges(withIncarnation, {
+        ...withIncarnation,
+        deploymentCreatedAt: UNKNOWN,
+      }),
+    ).to.deep.equal({ replaces: [], updates: [] });
+    for (const next of ["i2", UNKNOWN]) {
+      expect(
+        defaultLifecycle.classifyDefaultChanges(withIncarnation, {
+          ...withIncarnation,
+          deploymentCreatedAt: UNKNOWN,
+          deploymentIncarnation: next,
+        }).updates,
+      ).to.deep.equal(["deploymentIncarnation"]);
+    }
     expect(
       defaultLifecycle.classifyDefaultChanges(olds, { ...olds, endpointId: ENDPOINT.toUpperCase() })
         .replaces,

@@ -1,6 +1,7 @@
 // The resource classes turn the resources a program passes (endpoint, model, code, environment,
 // deployment) into the ids and facts the providers receive.
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 interface Registered {
@@ -10,7 +11,7 @@ interface Registered {
 }
 
 describe("batch resource classes", function () {
-  it("pass ids for resources, the model's type, and the deployment's name and creation time to the default @unit", async () => {
+  it("pass ids for resources, the model's type, the deployment's name, creation time and incarnation to the default, and owner keys @unit", async () => {
     const seen: Registered[] = [];
     await pulumi.runtime.setMocks(
       {
@@ -19,6 +20,7 @@ describe("batch resource classes", function () {
           const state: Record<string, unknown> = { ...args.inputs };
           if (args.type.endsWith(":BatchDeployment")) {
             state.createdAt = "2026-12-06T00:00:00.000Z";
+            state.incarnation = "0123456789abcdef0123456789abcdef";
           }
           return { id: `/ids/${args.name}`, state };
         },
@@ -64,7 +66,17 @@ describe("batch resource classes", function () {
       endpointId: "/ids/scorer",
       deploymentName: "blue",
       deploymentCreatedAt: "2026-12-06T00:00:00.000Z",
+      deploymentIncarnation: "0123456789abcdef0123456789abcdef",
     });
+    // The owner key: a digest of project, stack, type and resource name, the same in every up.
+    const ownerKey = (type: string, name: string) =>
+      createHash("sha256")
+        .update(`batch\ntest\nazureml:${type}\n${name}`)
+        .digest("hex")
+        .slice(0, 32);
+    expect(inputs("scorer").ownerKey).to.equal(ownerKey("BatchEndpoint", "scorer"));
+    expect(inputs("blue").ownerKey).to.equal(ownerKey("BatchDeployment", "blue"));
+    expect(inputs("scorer").ownerKey).to.not.equal(ownerKey("BatchDeployment", "scorer"));
     expect(seen.find((r) => r.name === "default")!.type).to.equal(
       "pulumi-nodejs:dynamic/azureml:BatchEndpointDefaultDeployment",
     );
