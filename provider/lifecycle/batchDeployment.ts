@@ -206,10 +206,11 @@ export async function check(
  * unknown while any of them is (a preview).
  */
 export function deploymentIncarnation(inputs: BatchDeploymentInputs): string {
+  // The same fields the diff replaces for, so the two cannot drift apart.
+  const fields = inputs as unknown as Record<string, unknown>;
   const parts = {
     deployment: designatedDeploymentId(inputs),
-    codeConfiguration: inputs.codeConfiguration,
-    instanceCount: inputs.instanceCount,
+    ...Object.fromEntries(DEPLOYMENT_REPLACE_FIELDS.map((k) => [k, fields[k]])),
   };
   if (parts.deployment === undefined || !isFullyKnown(parts)) {
     return UNKNOWN;

@@ -432,21 +432,13 @@ export async function pruneAbandonedStaging(
   const now = options.now ?? new Date();
   const cutoff = new Date(now.getTime() - (options.maxAgeInMs ?? ABANDONED_STAGING_AGE_IN_MS));
   const prefixes = abandonedStagingPrefixes(blobs, root, cutoff, options.keep);
-  const doomed = blobs.filter((b) => prefixes.some((p) => b.name.startsWith(p)));
-  const limit = createLimiter(8);
-  await Promise.all(
-    doomed.map((blob) =>
-      limit(async () => {
-        await container.getBlobClient(blob.name).deleteIfExists();
-      }),
-    ),
-  );
+  const doomed = blobs.filter((b) => prefixes.some((p) => b.name.startsWith(p))).map((b) => b.name);
+  await deleteBlobs(container, doomed);
   return doomed.length;
 }
 
-/** Deletes every blob under the staging prefix. */
-export async function deleteStaging(container: ContainerClient, prefix: string): Promise<void> {
-  const names = [...(await listPrefix(container, prefix)).keys()];
+/** Deletes the named blobs, 8 at a time; one already gone is fine. */
+async function deleteBlobs(container: ContainerClient, names: readonly string[]): Promise<void> {
   const limit = createLimiter(8);
   await Promise.all(
     names.map((name) =>
@@ -455,4 +447,9 @@ export async function deleteStaging(container: ContainerClient, prefix: string):
       }),
     ),
   );
+}
+
+/** Deletes every blob under the staging prefix. */
+export async function deleteStaging(container: ContainerClient, prefix: string): Promise<void> {
+  await deleteBlobs(container, [...(await listPrefix(container, prefix)).keys()]);
 }
